@@ -1,0 +1,239 @@
+import { parseArgs } from 'node:util';
+import { defaultDataDirectory } from '../core/paths.ts';
+import {
+  applyOverrides,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  isLoopbackHost,
+  modelMappingOf,
+  parseModelFlags,
+  resolveRegion,
+  SettingsError,
+  type SettingsOverrides,
+} from '../core/settings.ts';
+import { createBedrockClients } from '../server/bedrock-clients.ts';
+import { generateApiKey, startGateway, type RunningGateway } from '../server/gateway.ts';
+import { createCredentialProvider, CredentialSourceError, credentialSourceHelp, credentialSourceName, savedSignInSource } from './credential-options.ts';
+import { loadSettings, defaultSettingsPath } from './settings-file.ts';
+
+export function serveHelp(): string {
+  return `Usage: bedrock-bridge serve [options]
+
+Start the OpenAI-compatible server in front of Amazon Bedrock.
+
+Options:
+  --port N               Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDR            Address to bind (default ${DEFAULT_HOST}). Anything but loopback exposes the
+                         server to your network (a warning is printed); requests must still carry
+                         the API key and a Host of ADDR:PORT
+  --api-key KEY          The local API key clients must send (default: BEDROCK_BRIDGE_API_KEY,
+                         then settings "apiKey", else a new random key printed at start)
+  --region REGION        AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, settings, us-east-1)
+  --config FILE          JSON settings file (default: ${defaultSettingsPath()} if it exists)
+  --model ALIAS=ID       Map a model name to a Bedrock model id, inference profile or ARN (repeatable)
+  --default-model NAME   Model used when a request names none (or names "default")
+  --allow-origin ORIGIN  Let a web page on ORIGIN call the API (exact match, repeatable; no wildcards)
+  --auth SOURCE          Where AWS credentials come from (default: settings auth.source, else the
+                         source "bedrock-bridge login" saved, else default):
+${credentialSourceHelp()}
+  --emulator             Start the built-in Bedrock emulator and use it (no AWS account needed)
+  -h, --help             Show this help
+
+Environment:
+  BEDROCK_BRIDGE_API_KEY            the local API key
+  BEDROCK_BRIDGE_HOME               directory of settings.json
+  AWS_REGION, AWS_PROFILE, AWS_*    the usual AWS SDK variables
+  AWS_ENDPOINT_URL_BEDROCK_RUNTIME  Bedrock runtime endpoint (VPC endpoint, emulator)
+  AWS_ENDPOINT_URL_BEDROCK          Bedrock control-plane endpoint (model catalog)
+`;
+}
+
+export interface ServeIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: ServeIo = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+export interface ServeHandle {
+  gateway: RunningGateway;
+  /** Stops the gateway (bounded grace), the clients and the emulator if any. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`--port expects 0-65535, got "${value}"`);
+  return port;
+}
+
+/** Parses flags, starts everything, prints the base URL. Returns null after printing help. */
+export async function startServe(argv: string[], io: ServeIo = defaultIo): Promise<ServeHandle | null> {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'api-key': { type: 'string' },
+      region: { type: 'string' },
+      config: { type: 'string' },
+      model: { type: 'string', multiple: true },
+      'default-model': { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+      auth: { type: 'string' },
+      emulator: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout(serveHelp());
+    return null;
+  }
+
+  const { settings: fileSettings, path: settingsPath } = loadSettings(values.config, io.env);
+  const overrides: SettingsOverrides = {
+    port: values.port !== undefined ? parsePort(values.port) : undefined,
+    host: values.host,
+    apiKey: values['api-key'] ?? (io.env.BEDROCK_BRIDGE_API_KEY || undefined),
+    region: values.region,
+    models: values.model ? parseModelFlags(values.model) : undefined,
+    defaultModel: values['default-model'],
+    allowedOrigins: values['allow-origin'] ? [...fileSettings.allowedOrigins, ...values['allow-origin']] : undefined,
+  };
+  const settings = applyOverrides(fileSettings, overrides);
+  const region = resolveRegion(values.region, io.env, fileSettings);
+  const generatedKey = settings.apiKey === undefined;
+  const apiKey = settings.apiKey ?? generateApiKey();
+
+  if (!isLoopbackHost(settings.host)) {
+    io.stderr('');
+    io.stderr(`WARNING: listening on ${settings.host}, not loopback. Other machines on your network can reach`);
+    io.stderr('WARNING: this server and spend your AWS credentials if they learn the API key.');
+    io.stderr('');
+  }
+
+  let emulator: { url: string; close(): Promise<void> } | null = null;
+  let credentials;
+  let runtimeEndpoint = settings.endpoints.bedrockRuntime;
+  let controlEndpoint = settings.endpoints.bedrock;
+  let credentialLabel: string;
+  if (values.emulator) {
+    const { startEmulator, DEFAULT_EMULATOR_CREDENTIALS } = await import('../emulator/index.ts');
+    const started = await startEmulator({ port: 0, host: '127.0.0.1', region });
+    emulator = started;
+    credentials = { accessKeyId: DEFAULT_EMULATOR_CREDENTIALS.accessKeyId, secretAccessKey: DEFAULT_EMULATOR_CREDENTIALS.secretAccessKey };
+    runtimeEndpoint = started.url;
+    controlEndpoint = started.url;
+    credentialLabel = `built-in emulator at ${started.url}`;
+  } else {
+    const dataDirectory = defaultDataDirectory(io.env);
+    const explicit = values.auth !== undefined || typeof (settings.auth as { source?: unknown }).source === 'string';
+    const source = credentialSourceName(values.auth, settings, explicit ? null : await savedSignInSource(dataDirectory));
+    credentials = await createCredentialProvider(source, { env: io.env, settings, region, dataDirectory });
+    credentialLabel = source;
+  }
+
+  const clients = createBedrockClients({
+    region,
+    ...(credentials ? { credentials } : {}),
+    ...(runtimeEndpoint ? { runtimeEndpoint } : {}),
+    ...(controlEndpoint ? { controlEndpoint } : {}),
+    maxAttempts: settings.maxAttempts,
+  });
+
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway({
+      port: settings.port,
+      host: settings.host,
+      apiKey,
+      allowedOrigins: settings.allowedOrigins,
+      models: modelMappingOf(settings),
+      region,
+      runtime: clients.runtime,
+      control: clients.control,
+      bodyLimitBytes: settings.bodyLimitBytes,
+      imageFetch: settings.imageFetch,
+      modelCacheMs: settings.modelCacheSeconds * 1000,
+    });
+  } catch (error) {
+    clients.destroy();
+    await emulator?.close();
+    throw error;
+  }
+
+  io.stdout('Bedrock Bridge is ready.');
+  io.stdout(`  Base URL:    ${gateway.url}`);
+  io.stdout(`  API key:     ${generatedKey ? `${apiKey}  (generated for this run; set --api-key or BEDROCK_BRIDGE_API_KEY to keep one)` : '(as configured)'}`);
+  io.stdout(`  Region:      ${region}`);
+  io.stdout(`  Credentials: ${credentialLabel}`);
+  if (settingsPath) io.stdout(`  Settings:    ${settingsPath}`);
+  io.stdout('Press Ctrl+C to stop.');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    gateway,
+    stop(graceMs = settings.shutdownGraceMs) {
+      stopping ??= (async () => {
+        await gateway.close(graceMs);
+        clients.destroy();
+        await emulator?.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** `bedrock-bridge serve`: runs until SIGINT/SIGTERM, then drains in-flight requests and exits 0. */
+export async function runServe(argv: string[], io: ServeIo = defaultIo): Promise<number> {
+  let handle: ServeHandle | null;
+  try {
+    handle = await startServe(argv, io);
+  } catch (error) {
+    if (error instanceof SettingsError || error instanceof CredentialSourceError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr(`bedrock-bridge serve: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+      io.stderr(`bedrock-bridge serve: the port is already in use (${error.message}). Pick another with --port.`);
+      return 1;
+    }
+    io.stderr(`bedrock-bridge serve: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    return 1;
+  }
+  if (!handle) return 0;
+  const running = handle;
+
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        io.stderr(`Received ${signal} again: stopping now.`);
+        resolve(1);
+        return;
+      }
+      signalled = true;
+      const inFlight = running.gateway.inFlight;
+      io.stdout(`Received ${signal}: no longer accepting connections${inFlight > 0 ? `, finishing ${inFlight} request(s) in flight` : ''}.`);
+      running.stop().then(
+        () => {
+          io.stdout('Bedrock Bridge stopped.');
+          resolve(0);
+        },
+        (error: unknown) => {
+          io.stderr(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

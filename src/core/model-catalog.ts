@@ -1,0 +1,150 @@
+/**
+ * Model names: aliases a client knows (gpt-4o, ...) -> Bedrock model ids / inference profiles / ARNs,
+ * and what each Bedrock model can do (traits that shape the Converse request).
+ */
+import { OpenAIError, unknownModelError } from './openai-errors.ts';
+
+export interface ModelMapping {
+  aliases: Record<string, string>;
+  defaultModel: string | null;
+}
+
+export interface ResolvedModel {
+  /** What the client asked for, as it asked; null when it sent no model. */
+  requested: string | null;
+  /** The Bedrock model id, inference profile id or ARN to call. */
+  modelId: string;
+}
+
+const SONNET = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
+const HAIKU = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
+const OPUS = 'global.anthropic.claude-opus-4-5-20251101-v1:0';
+const TITAN_EMBED = 'amazon.titan-embed-text-v2:0';
+const COHERE_EMBED = 'cohere.embed-english-v3';
+
+/**
+ * Names OpenAI-first tools default to, mapped to current Claude models through global cross-region
+ * inference profiles (they work from any commercial region that has Bedrock). Users override or
+ * extend these with `--model ALIAS=ID` or the settings file.
+ */
+export const DEFAULT_ALIASES: Record<string, string> = {
+  'gpt-4o': SONNET,
+  'gpt-4o-mini': HAIKU,
+  'gpt-4.1': SONNET,
+  'gpt-4.1-mini': HAIKU,
+  'gpt-4.1-nano': HAIKU,
+  'gpt-4-turbo': SONNET,
+  'gpt-4': SONNET,
+  'gpt-3.5-turbo': HAIKU,
+  'gpt-5': OPUS,
+  'gpt-5-mini': SONNET,
+  'gpt-5-nano': HAIKU,
+  o1: OPUS,
+  o3: OPUS,
+  'o3-mini': SONNET,
+  'o4-mini': SONNET,
+  'claude-sonnet': SONNET,
+  'claude-haiku': HAIKU,
+  'claude-opus': OPUS,
+  'text-embedding-3-small': TITAN_EMBED,
+  'text-embedding-3-large': COHERE_EMBED,
+  'text-embedding-ada-002': TITAN_EMBED,
+};
+
+// A foundation model id (provider.model[:version]) with an optional geography prefix of a
+// system-defined inference profile (us., eu., apac., us-gov., global., jp., au., ...).
+// The provider is letters/digits without '-', and the model part starts with a letter, so
+// names like gpt-4.1, claude-3.5-sonnet, llama3.1 or qwen2.5-coder are not mistaken for ids.
+const BEDROCK_ID_PATTERN = /^(?:[a-z]{2,6}(?:-gov)?\.)?[a-z][a-z0-9]*\.[a-z][a-z0-9._:-]*$/;
+const BEDROCK_ARN_PATTERN = /^arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]*:\d{0,12}:[a-z-]+\/\S+$/;
+
+export function isBedrockModelId(value: string): boolean {
+  return BEDROCK_ID_PATTERN.test(value) || BEDROCK_ARN_PATTERN.test(value);
+}
+
+export function resolveModel(requested: string | undefined | null, mapping: ModelMapping): ResolvedModel {
+  const name = typeof requested === 'string' ? requested.trim() : '';
+  if (name === '' || name === 'default') {
+    const fallback = Object.hasOwn(mapping.aliases, 'default') ? mapping.aliases.default : mapping.defaultModel;
+    if (!fallback) {
+      throw new OpenAIError(400, name === '' ? 'No model was given and no default model is configured.' : "The model 'default' was asked for, but no default model is configured.", {
+        type: 'invalid_request_error',
+        code: 'model_not_found',
+        param: 'model',
+      });
+    }
+    return { requested: name === '' ? null : name, modelId: fallback };
+  }
+  if (Object.hasOwn(mapping.aliases, name)) {
+    return { requested: name, modelId: mapping.aliases[name]! };
+  }
+  if (isBedrockModelId(name)) return { requested: name, modelId: name };
+  throw unknownModelError(name);
+}
+
+export type EmbeddingFamily = 'titan-v2' | 'cohere-v3' | 'cohere-v4';
+
+const TITAN_V2_PATTERN = /(?:^|[./])amazon\.titan-embed-text-v2/;
+const COHERE_V3_PATTERN = /(?:^|[./])cohere\.embed-(?:english|multilingual)-v3/;
+const COHERE_V4_PATTERN = /(?:^|[./])cohere\.embed-v4/;
+
+export function embeddingFamily(modelId: string): EmbeddingFamily | null {
+  if (TITAN_V2_PATTERN.test(modelId)) return 'titan-v2';
+  if (COHERE_V3_PATTERN.test(modelId)) return 'cohere-v3';
+  if (COHERE_V4_PATTERN.test(modelId)) return 'cohere-v4';
+  return null;
+}
+
+export interface ModelTraits {
+  /** An Anthropic Claude model (directly or through an inference profile). */
+  anthropic: boolean;
+  /** Claude 4.1+ answer 400 when both temperature and top_p are sent. */
+  rejectsTemperatureWithTopP: boolean;
+  /** reasoning_effort can be honoured (see `reasoning` for how). */
+  supportsReasoning: boolean;
+  /** Converse `outputConfig.textFormat` (JSON schema structured output). */
+  supportsNativeStructuredOutput: boolean;
+  /** Converse `cachePoint` blocks. */
+  supportsPromptCache: boolean;
+  /**
+   * How reasoning_effort maps: Anthropic extended thinking (`thinking.budget_tokens`), the
+   * `reasoning_effort` field of OpenAI's open-weight models, a model that always reasons, or none.
+   */
+  reasoning: 'anthropic-thinking' | 'reasoning-effort' | 'always' | null;
+}
+
+// Strips an ARN's resource type and a geography prefix: what is left is a foundation model id.
+const ARN_PREFIX_PATTERN = /^arn:[^/]*\//;
+const GEO_PREFIX_PATTERN = /^[a-z]{2,6}(?:-gov)?\.(?=[a-z][a-z0-9]*\.)/;
+const CLAUDE_4_1_PLUS = /claude-(?:opus|sonnet|haiku)-(?:4-[1-9]|[5-9])(?![0-9])/;
+const CLAUDE_THINKING = /claude-(?:3-7-sonnet|(?:opus|sonnet|haiku)-[4-9](?![0-9]))/;
+const CLAUDE_CACHE = /claude-(?:3-5-haiku|3-7-sonnet|(?:opus|sonnet|haiku)-[4-9](?![0-9]))/;
+const NOVA = /^amazon\.nova-/;
+const GPT_OSS = /^openai\.gpt-oss/;
+const ALWAYS_REASONS = /^deepseek\.r1/;
+
+const traitCache = new Map<string, ModelTraits>();
+
+export function baseModelId(modelId: string): string {
+  return modelId.replace(ARN_PREFIX_PATTERN, '').replace(GEO_PREFIX_PATTERN, '');
+}
+
+export function modelTraits(modelId: string): ModelTraits {
+  const cached = traitCache.get(modelId);
+  if (cached) return cached;
+  const base = baseModelId(modelId);
+  const anthropic = base.startsWith('anthropic.');
+  const modern = anthropic && CLAUDE_4_1_PLUS.test(base);
+  const reasoning: ModelTraits['reasoning'] =
+    anthropic && CLAUDE_THINKING.test(base) ? 'anthropic-thinking' : GPT_OSS.test(base) ? 'reasoning-effort' : ALWAYS_REASONS.test(base) ? 'always' : null;
+  const traits: ModelTraits = {
+    anthropic,
+    rejectsTemperatureWithTopP: modern,
+    supportsReasoning: reasoning !== null,
+    supportsNativeStructuredOutput: modern,
+    supportsPromptCache: (anthropic && CLAUDE_CACHE.test(base)) || NOVA.test(base),
+    reasoning,
+  };
+  if (traitCache.size < 1000) traitCache.set(modelId, traits);
+  return traits;
+}

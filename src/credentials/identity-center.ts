@@ -1,0 +1,462 @@
+import {
+  CreateTokenCommand,
+  RegisterClientCommand,
+  SSOOIDCClient,
+  StartDeviceAuthorizationCommand,
+} from '@aws-sdk/client-sso-oidc';
+import { GetRoleCredentialsCommand, ListAccountRolesCommand, ListAccountsCommand, LogoutCommand, SSOClient } from '@aws-sdk/client-sso';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { SignInRequiredError } from './sign-in-required-error.ts';
+import { CredentialConfigurationError, SignInFailedError } from './errors.ts';
+import { SignInRequiredSignal } from './credential-source.ts';
+import type { CredentialSource, CredentialStatus, SignInUi, SignedInIdentity } from './credential-source.ts';
+import { createRefreshingProvider } from './refreshing-provider.ts';
+import type { RefreshingProvider } from './refreshing-provider.ts';
+import type { TokenVault } from './vault.ts';
+import type { IdentityCenterSettings } from './settings.ts';
+import { sessionNameFromArn, sleep as defaultSleep } from './util.ts';
+
+export const IDC_KEYS = {
+  registration: 'identity-center/client-secret',
+  accessToken: 'identity-center/access-token',
+  refreshToken: 'identity-center/refresh-token',
+} as const;
+
+export interface IdentityCenterSourceOptions {
+  settings: IdentityCenterSettings;
+  vault: TokenVault;
+  ui?: SignInUi;
+  clientName?: string;
+  refreshAheadMs?: number;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+interface Registration {
+  clientId: string;
+  clientSecret: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  /** The OIDC endpoint/region it was made for. */
+  scope: string;
+}
+
+interface AccessToken {
+  token: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+export interface AccountChoice {
+  accountId: string;
+  accountName: string | null;
+  emailAddress: string | null;
+}
+
+export interface RoleChoice {
+  accountId: string;
+  roleName: string;
+}
+
+/** Errors after which only a new device-flow sign-in helps. */
+const SESSION_OVER = new Set([
+  'InvalidGrantException',
+  'ExpiredTokenException',
+  'InvalidClientException',
+  'UnauthorizedClientException',
+  'AccessDeniedException',
+]);
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : '';
+}
+
+/**
+ * AWS IAM Identity Center: device-flow sign-in through @aws-sdk/client-sso-oidc, role credentials
+ * through @aws-sdk/client-sso GetRoleCredentials, the user's name through STS GetCallerIdentity.
+ * The access token is renewed silently with the refresh token until the org's session ends.
+ * Tokens and the client secret live only in the TokenVault and in memory.
+ */
+export class IdentityCenterSource implements CredentialSource {
+  readonly kind = 'identity-center' as const;
+  readonly credentials: AwsCredentialIdentityProvider;
+  readonly #settings: IdentityCenterSettings;
+  readonly #vault: TokenVault;
+  readonly #ui: SignInUi | undefined;
+  readonly #clientName: string;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #oidc: SSOOIDCClient;
+  readonly #portal: SSOClient;
+  readonly #signal = new SignInRequiredSignal();
+  readonly #provider: RefreshingProvider;
+  #loaded: Promise<void> | null = null;
+  #access: AccessToken | null = null;
+  #refreshToken: string | null = null;
+  #tokenRefresh: Promise<string> | null = null;
+  #identity: SignedInIdentity | null = null;
+
+  constructor(options: IdentityCenterSourceOptions) {
+    this.#settings = { ...options.settings };
+    this.#vault = options.vault;
+    this.#ui = options.ui;
+    this.#clientName = options.clientName ?? 'bedrock-bridge';
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? defaultSleep;
+    const region = this.#settings.region;
+    this.#oidc = new SSOOIDCClient({ region, ...(this.#settings.oidcEndpoint ? { endpoint: this.#settings.oidcEndpoint } : {}) });
+    this.#portal = new SSOClient({ region, ...(this.#settings.portalEndpoint ? { endpoint: this.#settings.portalEndpoint } : {}) });
+    this.#provider = createRefreshingProvider({
+      fetch: () => this.#fetchRoleCredentials(),
+      ...(options.refreshAheadMs !== undefined ? { refreshAheadMs: options.refreshAheadMs } : {}),
+      now: this.#now,
+    });
+    this.credentials = this.#provider.provider;
+  }
+
+  get settings(): Readonly<IdentityCenterSettings> {
+    return this.#settings;
+  }
+
+  /** Successful role-credential fetches so far (tests, diagnostics). */
+  get refreshCount(): number {
+    return this.#provider.refreshCount;
+  }
+
+  onSignInRequired(listener: () => void): () => void {
+    return this.#signal.on(listener);
+  }
+
+  /** Loads tokens from the vault (once). */
+  restore(): Promise<void> {
+    this.#loaded ??= (async () => {
+      const [access, refresh] = await Promise.all([this.#vault.get(IDC_KEYS.accessToken), this.#vault.get(IDC_KEYS.refreshToken)]);
+      if (access) {
+        try {
+          this.#access = JSON.parse(access) as AccessToken;
+        } catch {
+          this.#access = null;
+        }
+      }
+      this.#refreshToken = refresh;
+    })();
+    return this.#loaded;
+  }
+
+  /** True when a token is in hand (the session may still have ended server-side). */
+  get signedIn(): boolean {
+    return Boolean(this.#refreshToken || (this.#access && this.#access.expiresAt > this.#now()));
+  }
+
+  status(): CredentialStatus {
+    const current = this.#provider.current();
+    return {
+      source: this.kind,
+      signedIn: this.signedIn,
+      user: this.#identity?.user ?? null,
+      credentialsExpireAt: current?.expiration ?? null,
+      // With a refresh token the session lasts until the org ends it (not announced); without one, until the access token expires.
+      sessionEndsAt: this.#refreshToken ? null : this.#access ? new Date(this.#access.expiresAt) : null,
+      warning: this.#vault.warning,
+    };
+  }
+
+  async #registration(forceNew = false): Promise<Registration> {
+    const scope = `${this.#settings.region}|${this.#settings.oidcEndpoint ?? ''}`;
+    if (!forceNew) {
+      const stored = await this.#vault.get(IDC_KEYS.registration);
+      if (stored) {
+        try {
+          const registration = JSON.parse(stored) as Registration;
+          // Re-register a day before the secret expires.
+          if (registration.scope === scope && registration.expiresAt - this.#now() > 86_400_000) return registration;
+        } catch {
+          // fall through to a new registration
+        }
+      }
+    }
+    const out = await this.#oidc.send(
+      new RegisterClientCommand({ clientName: this.#clientName, clientType: 'public', scopes: ['sso:account:access'] }),
+    );
+    if (!out.clientId || !out.clientSecret) throw new Error('Identity Center did not return a client registration');
+    const registration: Registration = {
+      clientId: out.clientId,
+      clientSecret: out.clientSecret,
+      expiresAt: (out.clientSecretExpiresAt ?? 0) * 1000,
+      scope,
+    };
+    await this.#vault.set(IDC_KEYS.registration, JSON.stringify(registration));
+    return registration;
+  }
+
+  /**
+   * Runs the device flow: shows the code, opens the verification URL, polls until the user
+   * approves (or denies, or the code expires). Throws SignInFailedError on denial/expiry.
+   */
+  async signIn(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.restore();
+    let registration = await this.#registration();
+    let authorization;
+    try {
+      authorization = await this.#oidc.send(
+        new StartDeviceAuthorizationCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, startUrl: this.#settings.startUrl }),
+      );
+    } catch (error) {
+      if (errorName(error) !== 'InvalidClientException') throw error;
+      registration = await this.#registration(true);
+      authorization = await this.#oidc.send(
+        new StartDeviceAuthorizationCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, startUrl: this.#settings.startUrl }),
+      );
+    }
+    const { deviceCode, userCode, verificationUri, verificationUriComplete } = authorization;
+    if (!deviceCode || !userCode || !verificationUri) throw new Error('Identity Center did not return a device code');
+    const expiresAt = this.#now() + (authorization.expiresIn ?? 600) * 1000;
+    this.#ui?.prompt({ userCode, verificationUri, verificationUriComplete: verificationUriComplete ?? null, expiresAt: new Date(expiresAt) });
+    try {
+      await this.#ui?.openUrl?.(verificationUriComplete ?? verificationUri);
+    } catch {
+      // the code is on screen; the user can open the URL themselves
+    }
+
+    let intervalMs = Math.max(1, authorization.interval ?? 5) * 1000;
+    for (;;) {
+      if (options.signal?.aborted) throw new SignInFailedError('cancelled', 'Sign-in was cancelled.');
+      await this.#sleep(intervalMs, options.signal);
+      if (this.#now() >= expiresAt) throw new SignInFailedError('expired', 'The sign-in code expired before it was approved. Start the sign-in again.');
+      try {
+        const token = await this.#oidc.send(
+          new CreateTokenCommand({
+            clientId: registration.clientId,
+            clientSecret: registration.clientSecret,
+            grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+            deviceCode,
+          }),
+        );
+        await this.#storeTokens(token.accessToken, token.expiresIn, token.refreshToken);
+        break;
+      } catch (error) {
+        const name = errorName(error);
+        if (name === 'AuthorizationPendingException') continue;
+        if (name === 'SlowDownException') {
+          intervalMs += 5000;
+          continue;
+        }
+        if (name === 'ExpiredTokenException') {
+          throw new SignInFailedError('expired', 'The sign-in code expired before it was approved. Start the sign-in again.');
+        }
+        if (name === 'AccessDeniedException') throw new SignInFailedError('denied', 'The sign-in request was denied.');
+        throw error;
+      }
+    }
+    this.#identity = null;
+    this.#provider.invalidate();
+    this.#signal.reset();
+  }
+
+  async #storeTokens(accessToken: string | undefined, expiresIn: number | undefined, refreshToken: string | undefined): Promise<void> {
+    if (!accessToken) throw new Error('Identity Center did not return an access token');
+    this.#access = { token: accessToken, expiresAt: this.#now() + (expiresIn ?? 3600) * 1000 };
+    await this.#vault.set(IDC_KEYS.accessToken, JSON.stringify(this.#access));
+    if (refreshToken) {
+      this.#refreshToken = refreshToken;
+      await this.#vault.set(IDC_KEYS.refreshToken, refreshToken);
+    }
+  }
+
+  async #sessionOver(): Promise<never> {
+    this.#access = null;
+    this.#refreshToken = null;
+    await Promise.allSettled([this.#vault.delete(IDC_KEYS.accessToken), this.#vault.delete(IDC_KEYS.refreshToken)]);
+    this.#signal.raise();
+    throw new SignInRequiredError();
+  }
+
+  /** A valid access token; renewed with the refresh token when near expiry or when forced. */
+  async #accessToken(force = false): Promise<string> {
+    await this.restore();
+    if (!force && this.#access && this.#access.expiresAt - this.#now() > 60_000) return this.#access.token;
+    this.#tokenRefresh ??= (async () => {
+      try {
+        if (!this.#refreshToken) return await this.#sessionOver();
+        const registration = await this.#registration();
+        try {
+          const token = await this.#oidc.send(
+            new CreateTokenCommand({
+              clientId: registration.clientId,
+              clientSecret: registration.clientSecret,
+              grantType: 'refresh_token',
+              refreshToken: this.#refreshToken,
+            }),
+          );
+          await this.#storeTokens(token.accessToken, token.expiresIn, token.refreshToken);
+          return this.#access!.token;
+        } catch (error) {
+          if (SESSION_OVER.has(errorName(error))) return await this.#sessionOver();
+          throw error;
+        }
+      } finally {
+        this.#tokenRefresh = null;
+      }
+    })();
+    return this.#tokenRefresh;
+  }
+
+  async #resolveRole(accessToken: string): Promise<RoleChoice> {
+    if (this.#settings.accountId && this.#settings.roleName) {
+      return { accountId: this.#settings.accountId, roleName: this.#settings.roleName };
+    }
+    const accounts = await this.#listAccountsWith(accessToken);
+    if (accounts.length === 1) {
+      const roles = await this.#listRolesWith(accessToken, accounts[0]!.accountId);
+      if (roles.length === 1) {
+        this.#settings.accountId = roles[0]!.accountId;
+        this.#settings.roleName = roles[0]!.roleName;
+        return roles[0]!;
+      }
+    }
+    throw new CredentialConfigurationError('Choose an AWS account and role for Bedrock Bridge (settings, or `bedrock-bridge login --account ID --role NAME`).');
+  }
+
+  async #fetchRoleCredentials(): Promise<AwsCredentialIdentity> {
+    let accessToken = await this.#accessToken();
+    const role = await this.#resolveRole(accessToken);
+    const get = (token: string) =>
+      this.#portal.send(new GetRoleCredentialsCommand({ accessToken: token, accountId: role.accountId, roleName: role.roleName }));
+    let out;
+    try {
+      out = await get(accessToken);
+    } catch (error) {
+      if (errorName(error) !== 'UnauthorizedException') throw error;
+      accessToken = await this.#accessToken(true);
+      try {
+        out = await get(accessToken);
+      } catch (retryError) {
+        if (errorName(retryError) === 'UnauthorizedException') return this.#sessionOver();
+        throw retryError;
+      }
+    }
+    const c = out.roleCredentials;
+    if (!c?.accessKeyId || !c.secretAccessKey || !c.sessionToken || !c.expiration) {
+      throw new Error('Identity Center returned incomplete role credentials');
+    }
+    return {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiration: new Date(c.expiration),
+      accountId: role.accountId,
+    };
+  }
+
+  async #withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
+    try {
+      return await call(await this.#accessToken());
+    } catch (error) {
+      if (errorName(error) !== 'UnauthorizedException') throw error;
+      return call(await this.#accessToken(true));
+    }
+  }
+
+  async #listAccountsWith(accessToken: string): Promise<AccountChoice[]> {
+    const accounts: AccountChoice[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.#portal.send(new ListAccountsCommand({ accessToken, ...(nextToken ? { nextToken } : {}) }));
+      for (const a of out.accountList ?? []) {
+        if (a.accountId) accounts.push({ accountId: a.accountId, accountName: a.accountName ?? null, emailAddress: a.emailAddress ?? null });
+      }
+      nextToken = out.nextToken;
+    } while (nextToken);
+    return accounts;
+  }
+
+  async #listRolesWith(accessToken: string, accountId: string): Promise<RoleChoice[]> {
+    const roles: RoleChoice[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.#portal.send(new ListAccountRolesCommand({ accessToken, accountId, ...(nextToken ? { nextToken } : {}) }));
+      for (const r of out.roleList ?? []) if (r.roleName) roles.push({ accountId, roleName: r.roleName });
+      nextToken = out.nextToken;
+    } while (nextToken);
+    return roles;
+  }
+
+  /** The signed-in user's accounts (for the picker). */
+  listAccounts(): Promise<AccountChoice[]> {
+    return this.#withToken((token) => this.#listAccountsWith(token));
+  }
+
+  listRoles(accountId: string): Promise<RoleChoice[]> {
+    return this.#withToken((token) => this.#listRolesWith(token, accountId));
+  }
+
+  /** Switches account/role; the next request fetches credentials for it. */
+  selectRole(accountId: string, roleName: string): void {
+    this.#settings.accountId = accountId;
+    this.#settings.roleName = roleName;
+    this.#identity = null;
+    this.#provider.invalidate();
+  }
+
+  async identity(): Promise<SignedInIdentity | null> {
+    if (this.#identity) return this.#identity;
+    if (!this.signedIn) return null;
+    const credentials = await this.credentials();
+    const sts = new STSClient({
+      region: this.#settings.region,
+      credentials,
+      ...(this.#settings.stsEndpoint ? { endpoint: this.#settings.stsEndpoint } : {}),
+    });
+    try {
+      const out = await sts.send(new GetCallerIdentityCommand({}));
+      const arn = out.Arn ?? '';
+      this.#identity = {
+        user: sessionNameFromArn(arn),
+        source: this.kind,
+        ...(out.Account ? { accountId: out.Account } : {}),
+        ...(this.#settings.roleName ? { roleName: this.#settings.roleName } : {}),
+        arn,
+      };
+      return this.#identity;
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  /** Ends the portal session (Logout revokes it server-side) and wipes the vault. */
+  async signOut(): Promise<void> {
+    await this.restore();
+    const logout = async (token: string): Promise<boolean> => {
+      try {
+        await this.#portal.send(new LogoutCommand({ accessToken: token }));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const current = this.#access && this.#access.expiresAt > this.#now() ? this.#access.token : null;
+    if (!(current && (await logout(current))) && this.#refreshToken) {
+      // The access token is no longer accepted: renew it once so the session really ends server-side.
+      try {
+        const registration = await this.#registration();
+        const renewed = await this.#oidc.send(
+          new CreateTokenCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, grantType: 'refresh_token', refreshToken: this.#refreshToken }),
+        );
+        if (renewed.accessToken) await logout(renewed.accessToken);
+      } catch {
+        // the session is already over, or we are offline: the local wipe below still happens
+      }
+    }
+    this.#access = null;
+    this.#refreshToken = null;
+    this.#identity = null;
+    this.#provider.invalidate();
+    await this.#vault.clear();
+  }
+
+  destroy(): void {
+    this.#oidc.destroy();
+    this.#portal.destroy();
+  }
+}

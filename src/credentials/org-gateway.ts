@@ -1,0 +1,400 @@
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { SignInRequiredError } from './sign-in-required-error.ts';
+import { CredentialConfigurationError, NotEntitledError, SignInFailedError } from './errors.ts';
+import { SignInRequiredSignal } from './credential-source.ts';
+import type { CredentialSource, CredentialStatus, SignInUi, SignedInIdentity } from './credential-source.ts';
+import { createRefreshingProvider } from './refreshing-provider.ts';
+import type { RefreshingProvider } from './refreshing-provider.ts';
+import type { TokenVault } from './vault.ts';
+import type { OrgGatewaySettings } from './settings.ts';
+import { sleep as defaultSleep } from './util.ts';
+
+export const ORG_KEYS = {
+  accessToken: 'org-gateway/access-token',
+  refreshToken: 'org-gateway/refresh-token',
+} as const;
+
+/** `GET {gateway}/.well-known/bedrock-bridge` (BRIEF section 6). */
+export interface OrgGatewayDocument {
+  issuer: string;
+  client_id: string;
+  scopes: string[];
+  credentials_endpoint: string;
+  usage_endpoint: string;
+  region: string;
+  models?: Record<string, string>;
+  default_model?: string;
+}
+
+interface OidcConfiguration {
+  issuer: string;
+  token_endpoint: string;
+  device_authorization_endpoint: string;
+  userinfo_endpoint?: string;
+  revocation_endpoint?: string;
+}
+
+export interface OrgGatewaySourceOptions {
+  settings: OrgGatewaySettings;
+  vault: TokenVault;
+  ui?: SignInUi;
+  refreshAheadMs?: number;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+interface AccessToken {
+  token: string;
+  expiresAt: number;
+}
+
+interface TokenResponse {
+  access_token?: string;
+  expires_in?: number;
+  refresh_token?: string;
+  error?: string;
+  error_description?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** https only, except on loopback (local test setups). */
+export function assertSecureUrl(value: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CredentialConfigurationError(`${what} is not a valid URL: ${value}`);
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) return url;
+  throw new CredentialConfigurationError(`${what} must use https: ${value}`);
+}
+
+/**
+ * Org gateway mode: RFC 8628 device flow against the org's OIDC IdP (plain fetch), then the
+ * gateway's credentials endpoint exchanges the access token for short-lived AWS credentials.
+ * The access token also authenticates the audit endpoint (bearerToken()).
+ */
+export class OrgGatewaySource implements CredentialSource {
+  readonly kind = 'org-gateway' as const;
+  readonly credentials: AwsCredentialIdentityProvider;
+  readonly #settings: OrgGatewaySettings;
+  readonly #vault: TokenVault;
+  readonly #ui: SignInUi | undefined;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #fetch: typeof fetch;
+  readonly #signal = new SignInRequiredSignal();
+  readonly #provider: RefreshingProvider;
+  #document: Promise<{ gateway: OrgGatewayDocument; oidc: OidcConfiguration }> | null = null;
+  #loaded: Promise<void> | null = null;
+  #access: AccessToken | null = null;
+  #refreshToken: string | null = null;
+  #tokenRefresh: Promise<string> | null = null;
+  #identity: SignedInIdentity | null = null;
+
+  constructor(options: OrgGatewaySourceOptions) {
+    this.#settings = { ...options.settings };
+    assertSecureUrl(this.#settings.url, 'The org gateway URL');
+    this.#vault = options.vault;
+    this.#ui = options.ui;
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#fetch = options.fetch ?? fetch;
+    this.#provider = createRefreshingProvider({
+      fetch: () => this.#fetchCredentials(),
+      ...(options.refreshAheadMs !== undefined ? { refreshAheadMs: options.refreshAheadMs } : {}),
+      now: this.#now,
+    });
+    this.credentials = this.#provider.provider;
+  }
+
+  get refreshCount(): number {
+    return this.#provider.refreshCount;
+  }
+
+  onSignInRequired(listener: () => void): () => void {
+    return this.#signal.on(listener);
+  }
+
+  /** The gateway's description of the org (region, usage endpoint, default models). */
+  async describe(): Promise<OrgGatewayDocument> {
+    return (await this.#discover()).gateway;
+  }
+
+  #discover(): Promise<{ gateway: OrgGatewayDocument; oidc: OidcConfiguration }> {
+    this.#document ??= (async () => {
+      const base = this.#settings.url.replace(/\/+$/, '');
+      const response = await this.#fetch(`${base}/.well-known/bedrock-bridge`, { headers: { accept: 'application/json' } });
+      if (!response.ok) throw new CredentialConfigurationError(`The org gateway answered ${response.status} at ${base}/.well-known/bedrock-bridge`);
+      const gateway = (await response.json()) as OrgGatewayDocument;
+      if (!gateway.issuer || !gateway.client_id || !gateway.credentials_endpoint) {
+        throw new CredentialConfigurationError('The org gateway document lacks issuer, client_id or credentials_endpoint');
+      }
+      assertSecureUrl(gateway.issuer, 'The IdP issuer');
+      assertSecureUrl(gateway.credentials_endpoint, 'The credentials endpoint');
+      const discovery = await this.#fetch(`${gateway.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
+      if (!discovery.ok) throw new CredentialConfigurationError(`OIDC discovery failed at ${gateway.issuer} (${discovery.status})`);
+      const oidc = (await discovery.json()) as OidcConfiguration;
+      if (!oidc.device_authorization_endpoint || !oidc.token_endpoint) {
+        throw new CredentialConfigurationError(`The IdP ${gateway.issuer} does not offer the device authorization grant (RFC 8628)`);
+      }
+      return { gateway, oidc };
+    })().catch((error: unknown) => {
+      this.#document = null;
+      throw error;
+    });
+    return this.#document;
+  }
+
+  restore(): Promise<void> {
+    this.#loaded ??= (async () => {
+      const [access, refresh] = await Promise.all([this.#vault.get(ORG_KEYS.accessToken), this.#vault.get(ORG_KEYS.refreshToken)]);
+      if (access) {
+        try {
+          this.#access = JSON.parse(access) as AccessToken;
+        } catch {
+          this.#access = null;
+        }
+      }
+      this.#refreshToken = refresh;
+    })();
+    return this.#loaded;
+  }
+
+  get signedIn(): boolean {
+    return Boolean(this.#refreshToken || (this.#access && this.#access.expiresAt > this.#now()));
+  }
+
+  status(): CredentialStatus {
+    const current = this.#provider.current();
+    return {
+      source: this.kind,
+      signedIn: this.signedIn,
+      user: this.#identity?.user ?? null,
+      credentialsExpireAt: current?.expiration ?? null,
+      sessionEndsAt: this.#refreshToken ? null : this.#access ? new Date(this.#access.expiresAt) : null,
+      warning: this.#vault.warning,
+    };
+  }
+
+  async #form(url: string, fields: Record<string, string>): Promise<{ status: number; body: TokenResponse }> {
+    const response = await this.#fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(fields).toString(),
+    });
+    let body: TokenResponse = {};
+    try {
+      body = (await response.json()) as TokenResponse;
+    } catch {
+      // non-JSON error page
+    }
+    return { status: response.status, body };
+  }
+
+  async signIn(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.restore();
+    const { gateway, oidc } = await this.#discover();
+    const start = await this.#form(oidc.device_authorization_endpoint, { client_id: gateway.client_id, scope: gateway.scopes.join(' ') });
+    const auth = start.body as TokenResponse & {
+      device_code?: string;
+      user_code?: string;
+      verification_uri?: string;
+      verification_uri_complete?: string;
+      interval?: number;
+    };
+    if (start.status !== 200 || !auth.device_code || !auth.user_code || !auth.verification_uri) {
+      throw new SignInFailedError('error', `The IdP refused the sign-in request: ${auth.error_description ?? auth.error ?? start.status}`);
+    }
+    const expiresAt = this.#now() + (auth.expires_in ?? 600) * 1000;
+    const verificationUrl = auth.verification_uri_complete ?? auth.verification_uri;
+    this.#ui?.prompt({
+      userCode: auth.user_code,
+      verificationUri: auth.verification_uri,
+      verificationUriComplete: auth.verification_uri_complete ?? null,
+      expiresAt: new Date(expiresAt),
+    });
+    // Only ever open the configured IdP's own pages.
+    if (new URL(verificationUrl).origin === new URL(gateway.issuer).origin) {
+      try {
+        await this.#ui?.openUrl?.(verificationUrl);
+      } catch {
+        // the code is on screen
+      }
+    }
+
+    let intervalMs = Math.max(1, auth.interval ?? 5) * 1000;
+    for (;;) {
+      if (options.signal?.aborted) throw new SignInFailedError('cancelled', 'Sign-in was cancelled.');
+      await this.#sleep(intervalMs, options.signal);
+      if (this.#now() >= expiresAt) throw new SignInFailedError('expired', 'The sign-in code expired before it was approved. Start the sign-in again.');
+      const { status, body } = await this.#form(oidc.token_endpoint, {
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        device_code: auth.device_code,
+        client_id: gateway.client_id,
+      });
+      if (status === 200 && body.access_token) {
+        await this.#storeTokens(body);
+        break;
+      }
+      if (body.error === 'authorization_pending') continue;
+      if (body.error === 'slow_down') {
+        intervalMs += 5000;
+        continue;
+      }
+      if (body.error === 'expired_token') throw new SignInFailedError('expired', 'The sign-in code expired before it was approved. Start the sign-in again.');
+      if (body.error === 'access_denied') throw new SignInFailedError('denied', 'The sign-in request was denied.');
+      throw new SignInFailedError('error', `Sign-in failed: ${body.error_description ?? body.error ?? `HTTP ${status}`}`);
+    }
+    this.#identity = null;
+    this.#provider.invalidate();
+    this.#signal.reset();
+  }
+
+  async #storeTokens(body: TokenResponse): Promise<void> {
+    this.#access = { token: body.access_token!, expiresAt: this.#now() + (body.expires_in ?? 3600) * 1000 };
+    await this.#vault.set(ORG_KEYS.accessToken, JSON.stringify(this.#access));
+    if (body.refresh_token) {
+      this.#refreshToken = body.refresh_token;
+      await this.#vault.set(ORG_KEYS.refreshToken, body.refresh_token);
+    }
+  }
+
+  async #sessionOver(): Promise<never> {
+    this.#access = null;
+    this.#refreshToken = null;
+    this.#identity = null;
+    await Promise.allSettled([this.#vault.delete(ORG_KEYS.accessToken), this.#vault.delete(ORG_KEYS.refreshToken)]);
+    this.#signal.raise();
+    throw new SignInRequiredError();
+  }
+
+  /** The OIDC access token for the audit endpoint; pass forceRefresh after a 401. */
+  async bearerToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
+    await this.restore();
+    if (!options.forceRefresh && this.#access && this.#access.expiresAt - this.#now() > 60_000) return this.#access.token;
+    const stale = this.#access?.token;
+    this.#tokenRefresh ??= (async () => {
+      try {
+        // Another caller may have renewed it while this one waited.
+        if (this.#access && this.#access.token !== stale && this.#access.expiresAt - this.#now() > 60_000) return this.#access.token;
+        if (!this.#refreshToken) return await this.#sessionOver();
+        const { gateway, oidc } = await this.#discover();
+        const { status, body } = await this.#form(oidc.token_endpoint, {
+          grant_type: 'refresh_token',
+          refresh_token: this.#refreshToken,
+          client_id: gateway.client_id,
+        });
+        if (status === 200 && body.access_token) {
+          await this.#storeTokens(body);
+          return this.#access!.token;
+        }
+        if (status === 400 || status === 401) return await this.#sessionOver();
+        throw new Error(`The IdP failed to renew the session (HTTP ${status})`);
+      } finally {
+        this.#tokenRefresh = null;
+      }
+    })();
+    return this.#tokenRefresh;
+  }
+
+  async #fetchCredentials(): Promise<AwsCredentialIdentity> {
+    const { gateway } = await this.#discover();
+    const call = async (token: string) =>
+      this.#fetch(gateway.credentials_endpoint, { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+    let response = await call(await this.bearerToken());
+    if (response.status === 401) {
+      await response.body?.cancel();
+      response = await call(await this.bearerToken({ forceRefresh: true }));
+      if (response.status === 401) {
+        await response.body?.cancel();
+        return this.#sessionOver();
+      }
+    }
+    if (response.status === 403) {
+      let detail = '';
+      try {
+        detail = ((await response.json()) as { error_description?: string }).error_description ?? '';
+      } catch {
+        // no body
+      }
+      throw new NotEntitledError(
+        `Your organisation has not granted you access to Amazon Bedrock through Bedrock Bridge${detail ? ` (${detail})` : ''}. Ask your administrator to add you.`,
+      );
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`The org gateway's credentials endpoint answered HTTP ${response.status}`);
+    }
+    const body = (await response.json()) as {
+      Version?: number;
+      AccessKeyId?: string;
+      SecretAccessKey?: string;
+      SessionToken?: string;
+      Expiration?: string;
+    };
+    if (body.Version !== 1 || !body.AccessKeyId || !body.SecretAccessKey) {
+      throw new Error('The org gateway returned credentials in an unknown shape');
+    }
+    if (!body.SessionToken || !body.Expiration) {
+      throw new Error('The org gateway returned long-lived credentials; Bedrock Bridge only accepts short-lived ones');
+    }
+    return {
+      accessKeyId: body.AccessKeyId,
+      secretAccessKey: body.SecretAccessKey,
+      sessionToken: body.SessionToken,
+      expiration: new Date(body.Expiration),
+    };
+  }
+
+  async identity(): Promise<SignedInIdentity | null> {
+    if (this.#identity) return this.#identity;
+    await this.restore();
+    if (!this.signedIn) return null;
+    const { oidc } = await this.#discover();
+    if (!oidc.userinfo_endpoint) return null;
+    const get = async (token: string) => this.#fetch(oidc.userinfo_endpoint!, { headers: { authorization: `Bearer ${token}` } });
+    let response = await get(await this.bearerToken());
+    if (response.status === 401) {
+      await response.body?.cancel();
+      response = await get(await this.bearerToken({ forceRefresh: true }));
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      return null;
+    }
+    const claims = (await response.json()) as { sub?: string; preferred_username?: string; email?: string };
+    const user = claims.preferred_username ?? claims.email ?? claims.sub;
+    if (!user) return null;
+    this.#identity = { user, source: this.kind };
+    return this.#identity;
+  }
+
+  /** Revokes the refresh and access tokens at the IdP (RFC 7009, when it has an endpoint) and wipes the vault. */
+  async signOut(): Promise<void> {
+    await this.restore();
+    try {
+      const { gateway, oidc } = await this.#discover();
+      if (oidc.revocation_endpoint) {
+        const revoke = async (token: string, hint: string) => {
+          try {
+            await this.#form(oidc.revocation_endpoint!, { token, token_type_hint: hint, client_id: gateway.client_id });
+          } catch {
+            // offline: local wipe still happens
+          }
+        };
+        if (this.#refreshToken) await revoke(this.#refreshToken, 'refresh_token');
+        if (this.#access) await revoke(this.#access.token, 'access_token');
+      }
+    } catch {
+      // gateway unreachable: wipe anyway
+    }
+    this.#access = null;
+    this.#refreshToken = null;
+    this.#identity = null;
+    this.#provider.invalidate();
+    await this.#vault.clear();
+  }
+}

@@ -1,0 +1,503 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import {
+  AUDIENCE_HEADER,
+  decodeIdentityProof,
+  GET_CALLER_IDENTITY_BODY,
+  IDENTITY_HEADER,
+  resolveStsEndpoint,
+  signedHeadersOf,
+  stsProofUrl,
+  userFromArn,
+} from '../usage/identity-proof.ts';
+
+/**
+ * The org's central audit endpoint, as a test double that follows the contract exactly
+ * (BRIEF section 6): POST {usage_endpoint} with {"client":{...},"records":[...]} (<= 500), answer
+ * {"accepted":[ids],"rejected":[{"id","reason"}]}, idempotent by id, 429/503 with Retry-After,
+ * bearer-token or identity-proof auth. It persists what it receives in node:sqlite and lets tests
+ * inject faults. Usable as a Hono app (emulator `services`) or on its own port.
+ */
+
+export const DEFAULT_USAGE_PATH = '/usage';
+export const MAX_RECORDS_PER_POST = 500;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isoDate = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date');
+const count = z.number().int().nonnegative();
+
+/** What the collector accepts as a record (src/usage/usage-record.ts WireUsageRecord). */
+export const wireRecordSchema = z.strictObject({
+  id: z.string().regex(UUID, 'id must be a UUID'),
+  started_at: isoDate,
+  ended_at: isoDate,
+  user: z.string().max(512).nullable(),
+  identity_source: z.enum(['env', 'aws-profile', 'identity-center', 'org-gateway']).nullable(),
+  client: z.string().max(1024).nullable(),
+  route: z.string().min(1).max(256),
+  requested_model: z.string().max(2048).nullable(),
+  model_id: z.string().max(2048).nullable(),
+  region: z.string().min(1).max(64),
+  input_tokens: count,
+  output_tokens: count,
+  cache_read_tokens: count,
+  cache_write_tokens: count,
+  latency_ms: z.number().nonnegative(),
+  time_to_first_token_ms: z.number().nonnegative().nullable(),
+  status: z.number().int().min(100).max(599),
+  error_type: z.string().max(256).nullable(),
+  stream: z.boolean(),
+  cost_usd: z.number().nonnegative().nullable(),
+});
+
+export type CollectedWireRecord = z.infer<typeof wireRecordSchema>;
+
+const bodySchema = z.object({
+  client: z.record(z.string(), z.unknown()),
+  records: z.array(z.looseObject({ id: z.string().min(1).max(128) })).max(MAX_RECORDS_PER_POST),
+});
+
+export type InjectedFault =
+  /** Answer with this status (and Retry-After) without looking at the records. */
+  | { kind: 'status'; status: number; retryAfter?: string }
+  /** Drop the connection without answering (before processing). */
+  | { kind: 'destroy' }
+  /** Store the records, then drop the connection: the client never learns, and re-sends (duplicates). */
+  | { kind: 'drop-response' }
+  /** Store everything but list only the first `count` ids as accepted; the rest are neither accepted nor rejected. */
+  | { kind: 'partial-ack'; count: number }
+  /** Answer after a delay. */
+  | { kind: 'slow'; ms: number };
+
+export interface CollectorFaults {
+  /** Every request's connection is dropped unanswered (the endpoint is "down"). */
+  down: boolean;
+  /** Added to every answer. */
+  delayMs: number;
+  /** Consumed one per POST, in order, before `chaos`. */
+  queue: InjectedFault[];
+  /** Records with these ids are rejected with the reason (partial rejections). */
+  rejectIds: Map<string, string>;
+  /** Random faults: each POST draws one of `faults` with probability `rate`. */
+  chaos: { rate: number; faults: InjectedFault[]; random?: () => number } | null;
+}
+
+export interface StoredRecord {
+  id: string;
+  record: CollectedWireRecord;
+  /** The user the collector authenticated (bearer verifier or STS ARN session name). */
+  authenticatedUser: string;
+  client: Record<string, unknown>;
+  receivedAt: number;
+  /** How many times this id was delivered (1 = exactly once; more = re-sent, accepted idempotently). */
+  deliveries: number;
+}
+
+export interface CollectorStats {
+  posts: number;
+  /** Records stored (distinct ids). */
+  stored: number;
+  /** Deliveries of ids already stored. */
+  duplicates: number;
+  rejected: number;
+  unauthorized: number;
+  injected: number;
+  byStatus: Record<string, number>;
+}
+
+export type BearerVerifier = (token: string) => string | null | Promise<string | null>;
+
+export interface AuditCollectorOptions {
+  /** node:sqlite file; default ':memory:'. */
+  databasePath?: string;
+  /** The route the usage endpoint answers on. Default /usage (as the org-gateway emulator advertises). */
+  path?: string;
+  /** STS endpoint identity proofs are replayed to; default from AWS_ENDPOINT_URL_STS / region. */
+  stsEndpoint?: string;
+  region?: string;
+  /** Bearer tokens (org-gateway mode): returns the user, or null to refuse with 401. */
+  bearerVerifier?: BearerVerifier;
+  /** This endpoint's own URL(s), which an identity proof's audience must equal. Default: the URL requested. */
+  audience?: string | string[];
+  /** Timeout of the replayed STS call. Default 10 s. */
+  stsTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface AuditCollector {
+  app: Hono;
+  faults: CollectorFaults;
+  readonly path: string;
+  setAudience(audience: string | string[]): void;
+  /** Where identity proofs are replayed (when STS shares the emulator's port, known only after it starts). */
+  setStsEndpoint(endpoint: string): void;
+  /** Every stored record, in id order. */
+  records(): StoredRecord[];
+  /** Deliveries per id (ids delivered but rejected are not here). */
+  deliveriesById(): Map<string, number>;
+  stats(): CollectorStats;
+  /** Clears injected faults. */
+  resetFaults(): void;
+  close(): void;
+}
+
+function emptyFaults(): CollectorFaults {
+  return { down: false, delayMs: 0, queue: [], rejectIds: new Map(), chaos: null };
+}
+
+function normalizeUrl(value: string): string {
+  return value.replace(/\/+$/, '');
+}
+
+/** Injected delays do not keep a test process alive. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** Sends the proof's request to STS exactly as signed; returns status and body text. */
+function replayToSts(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const outgoing: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === 'content-length' || name === 'connection' || name === 'transfer-encoding') continue;
+    outgoing[name] = value;
+  }
+  outgoing['content-length'] = String(Buffer.byteLength(body));
+  return new Promise((resolve, reject) => {
+    const req = send(
+      { protocol: target.protocol, hostname: target.hostname, port: target.port || undefined, method: 'POST', path: '/', headers: outgoing, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('STS did not answer in time')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function dropConnection(c: Context): boolean {
+  const env = c.env as { incoming?: { socket?: { destroy(): void }; stream?: { close(code?: number): void } } } | undefined;
+  const socket = env?.incoming?.socket;
+  if (socket) {
+    socket.destroy();
+    return true;
+  }
+  return false;
+}
+
+export function createAuditCollector(options: AuditCollectorOptions = {}): AuditCollector {
+  const path = options.path ?? DEFAULT_USAGE_PATH;
+  const now = options.now ?? Date.now;
+  let stsUrl = stsProofUrl(options.stsEndpoint ?? resolveStsEndpoint(options.region ?? 'us-east-1'));
+  let audiences: string[] | null = options.audience ? [options.audience].flat().map(normalizeUrl) : null;
+  const faults = emptyFaults();
+  const stats: CollectorStats = { posts: 0, stored: 0, duplicates: 0, rejected: 0, unauthorized: 0, injected: 0, byStatus: {} };
+
+  const db = new DatabaseSync(options.databasePath ?? ':memory:');
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS usage_records (
+      id TEXT PRIMARY KEY NOT NULL,
+      received_at INTEGER NOT NULL,
+      authenticated_user TEXT NOT NULL,
+      client_json TEXT NOT NULL,
+      record_json TEXT NOT NULL,
+      model_id TEXT,
+      input_tokens INTEGER, output_tokens INTEGER, cache_read_tokens INTEGER, cache_write_tokens INTEGER,
+      cost_usd REAL,
+      started_at TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY NOT NULL, count INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS rejections (id TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+  `);
+  const insert: StatementSync = db.prepare(
+    `INSERT OR IGNORE INTO usage_records (id, received_at, authenticated_user, client_json, record_json, model_id, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, started_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const countDelivery = db.prepare('INSERT INTO deliveries (id, count) VALUES (?, 1) ON CONFLICT(id) DO UPDATE SET count = count + 1');
+  const insertRejection = db.prepare('INSERT INTO rejections (id, reason, at) VALUES (?, ?, ?)');
+
+  const status = (code: number) => {
+    stats.byStatus[code] = (stats.byStatus[code] ?? 0) + 1;
+  };
+  const unauthorized = (c: Context, reason: string) => {
+    stats.unauthorized++;
+    status(401);
+    return c.json({ error: { message: reason, type: 'unauthorized' } }, 401, { 'www-authenticate': 'Bearer' });
+  };
+
+  async function authenticate(c: Context): Promise<{ user: string } | { error: string }> {
+    const proofHeader = c.req.header(IDENTITY_HEADER);
+    if (proofHeader) {
+      const proof = decodeIdentityProof(proofHeader);
+      if (!proof) return { error: 'malformed identity proof' };
+      if (proof.url !== stsUrl) return { error: 'identity proof names another STS endpoint' };
+      if (proof.body !== GET_CALLER_IDENTITY_BODY) return { error: 'identity proof is not a GetCallerIdentity call' };
+      const expected = audiences ?? [normalizeUrl(c.req.url)];
+      const audience = proof.headers[AUDIENCE_HEADER];
+      if (!audience || !expected.includes(normalizeUrl(audience))) return { error: 'identity proof audience is not this endpoint' };
+      if (!signedHeadersOf(proof.headers.authorization).includes(AUDIENCE_HEADER)) return { error: 'identity proof audience header is not signed' };
+      let answer: { status: number; body: string };
+      try {
+        answer = await replayToSts(proof.url, proof.headers, proof.body, options.stsTimeoutMs ?? 10_000);
+      } catch {
+        return { error: 'STS could not be reached to verify the identity proof' };
+      }
+      if (answer.status !== 200) {
+        const code = /<Code>([^<]+)<\/Code>/.exec(answer.body)?.[1] ?? String(answer.status);
+        return { error: `STS refused the identity proof (${code})` };
+      }
+      const arn = /<Arn>([^<]+)<\/Arn>/.exec(answer.body)?.[1];
+      const user = arn ? userFromArn(arn) : null;
+      return user ? { user } : { error: 'STS answered without a usable ARN' };
+    }
+    const authorization = c.req.header('authorization');
+    const bearer = authorization && /^Bearer\s+(.+)$/i.exec(authorization)?.[1];
+    if (bearer) {
+      if (!options.bearerVerifier) return { error: 'bearer tokens are not accepted here' };
+      const user = await options.bearerVerifier(bearer.trim());
+      return user ? { user } : { error: 'invalid bearer token' };
+    }
+    return { error: 'missing credentials (Authorization: Bearer or X-Bedrock-Bridge-Identity)' };
+  }
+
+  function nextFault(): InjectedFault | null {
+    if (faults.queue.length > 0) return faults.queue.shift()!;
+    const chaos = faults.chaos;
+    if (chaos && chaos.faults.length > 0) {
+      const random = chaos.random ?? Math.random;
+      if (random() < chaos.rate) return chaos.faults[Math.floor(random() * chaos.faults.length)]!;
+    }
+    return null;
+  }
+
+  let closed = false;
+  const app = new Hono();
+  app.post(path, async (c) => {
+    stats.posts++;
+    if (faults.down) {
+      stats.injected++;
+      if (dropConnection(c)) return new Response(null, { status: 599 });
+      status(503);
+      return c.json({ error: { message: 'down', type: 'unavailable' } }, 503);
+    }
+    if (faults.delayMs > 0) await sleep(faults.delayMs);
+    const fault = nextFault();
+    if (fault) stats.injected++;
+    if (fault?.kind === 'slow') await sleep(fault.ms);
+    if (fault?.kind === 'destroy' && dropConnection(c)) return new Response(null, { status: 599 });
+    if (fault?.kind === 'status') {
+      status(fault.status);
+      const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {};
+      return c.json({ error: { message: `injected ${fault.status}`, type: 'injected' } }, fault.status as 429, headers);
+    }
+
+    if (closed) {
+      status(503);
+      return c.json({ error: { message: 'collector closed', type: 'unavailable' } }, 503);
+    }
+    const auth = await authenticate(c);
+    if ('error' in auth) return unauthorized(c, auth.error);
+
+    if (!(c.req.header('content-type') ?? '').includes('application/json')) {
+      status(415);
+      return c.json({ error: { message: 'expected application/json', type: 'invalid_request' } }, 415);
+    }
+    let parsedBody: z.infer<typeof bodySchema>;
+    try {
+      const result = bodySchema.safeParse(await c.req.json());
+      if (!result.success) {
+        status(400);
+        return c.json({ error: { message: `invalid body: ${result.error.issues[0]?.message ?? 'invalid'}`, type: 'invalid_request' } }, 400);
+      }
+      parsedBody = result.data;
+    } catch {
+      status(400);
+      return c.json({ error: { message: 'body is not JSON', type: 'invalid_request' } }, 400);
+    }
+
+    if (closed) {
+      status(503);
+      return c.json({ error: { message: 'collector closed', type: 'unavailable' } }, 503);
+    }
+    const accepted: string[] = [];
+    const rejected: { id: string; reason: string }[] = [];
+    const receivedAt = now();
+    const clientJson = JSON.stringify(parsedBody.client);
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const raw of parsedBody.records) {
+        const forced = faults.rejectIds.get(raw.id);
+        if (forced !== undefined) {
+          rejected.push({ id: raw.id, reason: forced });
+          insertRejection.run(raw.id, forced, receivedAt);
+          continue;
+        }
+        const parsed = wireRecordSchema.safeParse(raw);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const reason = `invalid record: ${issue ? `${issue.path.join('.') || '(record)'}: ${issue.message}` : 'invalid'}`;
+          rejected.push({ id: raw.id, reason });
+          insertRejection.run(raw.id, reason, receivedAt);
+          continue;
+        }
+        const r = parsed.data;
+        const changes = Number(
+          insert.run(r.id, receivedAt, auth.user, clientJson, JSON.stringify(r), r.model_id, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cost_usd, r.started_at)
+            .changes,
+        );
+        countDelivery.run(r.id);
+        if (changes === 0) stats.duplicates++;
+        else stats.stored++;
+        accepted.push(r.id);
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+    stats.rejected += rejected.length;
+
+    if (fault?.kind === 'drop-response' && dropConnection(c)) return new Response(null, { status: 599 });
+    const acknowledged = fault?.kind === 'partial-ack' ? accepted.slice(0, fault.count) : accepted;
+    status(200);
+    return c.json({ accepted: acknowledged, rejected });
+  });
+
+  // Query and control API for tests and `bedrock-bridge emulator` users.
+  app.get(`${path}/_collector/records`, (c) => c.json(readRecords()));
+  app.get(`${path}/_collector/stats`, (c) => c.json(stats));
+  app.post(`${path}/_collector/faults`, async (c) => {
+    const body = (await c.req.json()) as { down?: boolean; delayMs?: number; queue?: InjectedFault[]; rejectIds?: Record<string, string>; chaos?: CollectorFaults['chaos'] };
+    if (typeof body.down === 'boolean') faults.down = body.down;
+    if (typeof body.delayMs === 'number') faults.delayMs = body.delayMs;
+    if (Array.isArray(body.queue)) faults.queue.push(...body.queue);
+    if (body.rejectIds) for (const [id, reason] of Object.entries(body.rejectIds)) faults.rejectIds.set(id, reason);
+    if (body.chaos !== undefined) faults.chaos = body.chaos;
+    return c.json({ ok: true });
+  });
+  app.delete(`${path}/_collector/faults`, (c) => {
+    resetFaults();
+    return c.json({ ok: true });
+  });
+
+  function readRecords(): StoredRecord[] {
+    const rows = db
+      .prepare('SELECT u.id, u.received_at, u.authenticated_user, u.client_json, u.record_json, d.count FROM usage_records u JOIN deliveries d ON d.id = u.id ORDER BY u.id')
+      .all() as unknown as { id: string; received_at: number; authenticated_user: string; client_json: string; record_json: string; count: number }[];
+    return rows.map((row) => ({
+      id: row.id,
+      record: JSON.parse(row.record_json) as CollectedWireRecord,
+      authenticatedUser: row.authenticated_user,
+      client: JSON.parse(row.client_json) as Record<string, unknown>,
+      receivedAt: row.received_at,
+      deliveries: row.count,
+    }));
+  }
+
+  function resetFaults(): void {
+    Object.assign(faults, emptyFaults());
+  }
+
+  return {
+    app,
+    faults,
+    path,
+    setAudience(audience) {
+      audiences = [audience].flat().map(normalizeUrl);
+    },
+    setStsEndpoint(endpoint) {
+      stsUrl = stsProofUrl(endpoint);
+    },
+    records: readRecords,
+    deliveriesById() {
+      const rows = db.prepare('SELECT id, count FROM deliveries ORDER BY id').all() as unknown as { id: string; count: number }[];
+      return new Map(rows.map((row) => [row.id, row.count]));
+    },
+    stats: () => ({ ...stats, byStatus: { ...stats.byStatus } }),
+    resetFaults,
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+export interface StartAuditCollectorOptions extends AuditCollectorOptions {
+  /** Default 0 (a free port). */
+  port?: number;
+  host?: string;
+}
+
+export interface RunningAuditCollector extends Omit<AuditCollector, 'close'> {
+  /** Base URL, e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** The usage endpoint URL (url + path): give this to the sync. */
+  usageUrl: string;
+  port: number;
+  /** Stops listening: connections are refused (a "down" endpoint) until start(). */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+  /** Stops listening and closes the database. */
+  close(): Promise<void>;
+}
+
+/** The collector on its own loopback port; its audience is its own usage URL. */
+export async function startAuditCollector(options: StartAuditCollectorOptions = {}): Promise<RunningAuditCollector> {
+  const collector = createAuditCollector(options);
+  const host = options.host ?? '127.0.0.1';
+  let server: Server | null = null;
+  let port = options.port ?? 0;
+
+  const listen = async () => {
+    const created = createAdaptorServer({ fetch: collector.app.fetch, hostname: host }) as Server;
+    await new Promise<void>((resolve, reject) => {
+      created.once('error', reject);
+      created.listen(port, host, () => {
+        created.off('error', reject);
+        resolve();
+      });
+    });
+    port = (created.address() as AddressInfo).port;
+    server = created;
+  };
+  const unlisten = async () => {
+    const current = server;
+    server = null;
+    if (!current) return;
+    await new Promise<void>((resolve) => {
+      current.close(() => resolve());
+      current.closeAllConnections();
+    });
+  };
+
+  await listen();
+  const url = `http://${host}:${port}`;
+  const usageUrl = `${url}${collector.path}`;
+  if (!options.audience) collector.setAudience(usageUrl);
+
+  const closeDatabase = collector.close;
+  return {
+    ...collector,
+    url,
+    usageUrl,
+    port,
+    stop: unlisten,
+    start: listen,
+    async close() {
+      await unlisten();
+      closeDatabase();
+    },
+  };
+}

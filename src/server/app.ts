@@ -1,0 +1,115 @@
+import type { BedrockClient } from '@aws-sdk/client-bedrock';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { Hono } from 'hono';
+import type { ImageResolver } from '../core/chat-request.ts';
+import type { ModelMapping } from '../core/model-catalog.ts';
+import { RequestEventBus } from '../core/request-events.ts';
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_TIMEOUT_MS, DEFAULT_MODEL_CACHE_SECONDS } from '../core/settings.ts';
+import { errorResponse } from './error-response.ts';
+import { apiKeyGuard } from './guards/api-key.ts';
+import { bodyLimitGuard } from './guards/body-limit.ts';
+import { allowedHostsFor, hostGuard } from './guards/host.ts';
+import { jsonBodyGuard, type JsonBodyVariables } from './guards/json-body.ts';
+import { originGuard } from './guards/origin.ts';
+import { createImageFetcher } from './image-fetcher.ts';
+import { ModelList } from './model-list.ts';
+import { CHAT_ROUTE, chatCompletionsHandler } from './routes/chat.ts';
+import { EMBEDDINGS_ROUTE, embeddingsHandler } from './routes/embeddings.ts';
+import { listModelsHandler, retrieveModelHandler } from './routes/models.ts';
+
+export interface GatewayAppOptions {
+  /** The local API key clients must present. */
+  apiKey: string;
+  /** The port the server listens on: the Host allow-list is `127.0.0.1|localhost|[::1]:<port>`. */
+  port: number;
+  /** More `host:port` values to accept (e.g. the address given to --host). */
+  extraAllowedHosts?: readonly string[];
+  /** Browser origins allowed to call the API (exact match). Default: none. */
+  allowedOrigins?: readonly string[];
+  models: ModelMapping;
+  region: string;
+  /** Built once and reused by every request (HTTP/2 session reuse). */
+  runtime: BedrockRuntimeClient;
+  /** The control-plane client, for the model catalog. */
+  control: BedrockClient;
+  events?: RequestEventBus;
+  bodyLimitBytes?: number;
+  /** Resolves http(s) image URLs; defaults to createImageFetcher with `imageFetch`. */
+  resolveImage?: ImageResolver;
+  imageFetch?: { enabled?: boolean; maxBytes?: number; timeoutMs?: number };
+  /** How long the model catalog is cached (default 600 000 ms). */
+  modelCacheMs?: number;
+  /** Bedrock calls in flight at once for one embeddings request (default 8). */
+  embeddingConcurrency?: number;
+  /** Told once per run of control-plane failures; default: one warning line on stderr. */
+  onModelCatalogError?: (error: unknown) => void;
+}
+
+export interface GatewayApp {
+  app: Hono<{ Variables: JsonBodyVariables }>;
+  events: RequestEventBus;
+  modelList: ModelList;
+  /** The mapping in use (a copy of options.models); read it, change it with setModels(). */
+  readonly models: ModelMapping;
+  /** Switches aliases and the default model for every following request (e.g. from the tray). */
+  setModels(next: ModelMapping): void;
+}
+
+function warnCatalog(error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.warn(`bedrock-bridge: could not read the Bedrock model catalog (serving the configured aliases only): ${message}`);
+}
+
+/**
+ * The OpenAI-compatible API as a hono app. Every route, unknown ones included, passes the guards in
+ * this order: Host allow-list, Origin, API key, body limit, JSON body.
+ */
+export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
+  const events = options.events ?? new RequestEventBus();
+  const resolveImage =
+    options.resolveImage ??
+    createImageFetcher({
+      enabled: options.imageFetch?.enabled ?? true,
+      maxBytes: options.imageFetch?.maxBytes ?? DEFAULT_IMAGE_MAX_BYTES,
+      timeoutMs: options.imageFetch?.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS,
+    });
+  // One mutable mapping shared by the routes and the model list, so setModels() applies at once.
+  const models: ModelMapping = { aliases: { ...options.models.aliases }, defaultModel: options.models.defaultModel };
+  const modelList = new ModelList({
+    client: options.control,
+    mapping: models,
+    ttlMs: options.modelCacheMs ?? DEFAULT_MODEL_CACHE_SECONDS * 1000,
+    onError: options.onModelCatalogError ?? warnCatalog,
+  });
+
+  const app = new Hono<{ Variables: JsonBodyVariables }>();
+  app.use(hostGuard(allowedHostsFor(options.port, options.extraAllowedHosts)));
+  app.use(originGuard(options.allowedOrigins ?? []));
+  app.use(apiKeyGuard(options.apiKey));
+  app.use(bodyLimitGuard(options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
+  app.use(jsonBodyGuard());
+
+  const common = { runtime: options.runtime, models, region: options.region, events };
+  app.post(CHAT_ROUTE, chatCompletionsHandler({ ...common, resolveImage }));
+  app.post(EMBEDDINGS_ROUTE, embeddingsHandler({ ...common, concurrency: options.embeddingConcurrency ?? 8 }));
+  app.get('/v1/models', listModelsHandler(modelList));
+  app.get('/v1/models/:id{.+}', retrieveModelHandler(modelList));
+
+  app.notFound((c) =>
+    errorResponse(404, `Unknown endpoint ${c.req.method} ${c.req.path}. Bedrock Bridge serves /v1/chat/completions, /v1/embeddings and /v1/models.`, 'invalid_request_error', 'unknown_url'),
+  );
+  app.onError((error) => {
+    console.error('bedrock-bridge: unhandled error:', error instanceof Error ? error.message : error);
+    return errorResponse(500, 'Internal error in Bedrock Bridge.', 'api_error', 'internal_error');
+  });
+  return {
+    app,
+    events,
+    modelList,
+    models,
+    setModels(next) {
+      models.aliases = { ...next.aliases };
+      models.defaultModel = next.defaultModel;
+    },
+  };
+}

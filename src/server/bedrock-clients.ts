@@ -1,0 +1,53 @@
+import { BedrockClient } from '@aws-sdk/client-bedrock';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+
+export interface BedrockClientsOptions {
+  region: string;
+  /** A provider (refreshed by the SDK before expiry) or static credentials; omit for the SDK's default chain. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /**
+   * Endpoint overrides. When absent the SDK resolves the endpoint itself, which honours
+   * AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL_BEDROCK (and AWS_ENDPOINT_URL).
+   */
+  runtimeEndpoint?: string;
+  controlEndpoint?: string;
+  /** SDK attempts per call (default 1: throttling goes straight to the client, which retries itself). */
+  maxAttempts?: number;
+}
+
+export interface BedrockClients {
+  runtime: BedrockRuntimeClient;
+  control: BedrockClient;
+  destroy(): void;
+}
+
+/**
+ * Builds the two clients once per server. The runtime client speaks HTTP/2 and keeps its session
+ * open between requests; reusing it is most of the latency budget.
+ */
+export function createBedrockClients(options: BedrockClientsOptions): BedrockClients {
+  const common = {
+    region: options.region,
+    maxAttempts: options.maxAttempts ?? 1,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
+  const runtime = new BedrockRuntimeClient({
+    ...common,
+    ...(options.runtimeEndpoint ? { endpoint: options.runtimeEndpoint } : {}),
+  });
+  const control = new BedrockClient({
+    ...common,
+    // The catalog is not on the hot path; let the SDK retry it.
+    maxAttempts: Math.max(3, common.maxAttempts),
+    ...(options.controlEndpoint ? { endpoint: options.controlEndpoint } : {}),
+  });
+  return {
+    runtime,
+    control,
+    destroy() {
+      runtime.destroy();
+      control.destroy();
+    },
+  };
+}

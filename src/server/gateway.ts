@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { createAdaptorServer } from '@hono/node-server';
+import type { RequestEventBus } from '../core/request-events.ts';
+import { DEFAULT_HOST, DEFAULT_SHUTDOWN_GRACE_MS, isLoopbackHost } from '../core/settings.ts';
+import { createGatewayApp, type GatewayAppOptions } from './app.ts';
+import type { ModelList } from './model-list.ts';
+import type { ModelMapping } from '../core/model-catalog.ts';
+
+export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'port' | 'apiKey'> {
+  /** Default 8741; 0 picks a free port (the real one is in the result). */
+  port?: number;
+  /** Default 127.0.0.1. Anything else is reachable from other machines: the CLI warns. */
+  host?: string;
+  /** Generated when absent. */
+  apiKey?: string;
+}
+
+export interface RunningGateway {
+  /** Base URL for OpenAI clients, e.g. `http://127.0.0.1:8741/v1`. */
+  url: string;
+  port: number;
+  host: string;
+  apiKey: string;
+  events: RequestEventBus;
+  modelList: ModelList;
+  /** The model mapping in use. */
+  readonly models: ModelMapping;
+  /** Switches aliases and the default model for every following request. */
+  setModels(next: ModelMapping): void;
+  server: Server;
+  /** Requests (streams included) still being answered. */
+  readonly inFlight: number;
+  /**
+   * Stops accepting connections, lets in-flight requests finish for up to `graceMs`, then cuts
+   * whatever is left. Resolves when the server is closed.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function generateApiKey(): string {
+  return `bb-${randomBytes(24).toString('base64url')}`;
+}
+
+export function formatHostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** Creates the app, listens (loopback by default), and returns how to reach and stop it. */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const host = options.host ?? DEFAULT_HOST;
+  const apiKey = options.apiKey ?? generateApiKey();
+  let handler: ((request: Request, env: unknown) => Response | Promise<Response>) | null = null;
+  let inFlight = 0;
+  const server = createAdaptorServer({
+    hostname: host,
+    fetch: (request, env) => handler!(request, env),
+  }) as Server;
+  server.on('request', (_request, response) => {
+    inFlight += 1;
+    response.once('close', () => {
+      inFlight -= 1;
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(options.port ?? 8741, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const urlHost = formatHostForUrl(host);
+  const extraAllowedHosts = [...(options.extraAllowedHosts ?? [])];
+  // A non-loopback --host is how remote clients address us: accept that address (for a wildcard
+  // bind, every address of this machine) in the Host header.
+  if (host === '0.0.0.0' || host === '::') {
+    for (const info of Object.values(networkInterfaces()).flat()) {
+      if (info && !info.internal && (host === '::' || info.family === 'IPv4')) extraAllowedHosts.push(`${formatHostForUrl(info.address)}:${port}`);
+    }
+  } else if (!isLoopbackHost(host)) {
+    extraAllowedHosts.push(`${urlHost}:${port}`);
+  }
+  const gatewayApp = createGatewayApp({ ...options, apiKey, port, extraAllowedHosts });
+  const { app, events, modelList } = gatewayApp;
+  handler = (request, env) => app.fetch(request, env);
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost === '0.0.0.0' || urlHost === '[::]' ? '127.0.0.1' : urlHost}:${port}/v1`,
+    port,
+    host,
+    apiKey,
+    events,
+    modelList,
+    get models() {
+      return gatewayApp.models;
+    },
+    setModels: (next) => gatewayApp.setModels(next),
+    server,
+    get inFlight() {
+      return inFlight;
+    },
+    close(graceMs = DEFAULT_SHUTDOWN_GRACE_MS) {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections with nothing in flight go now; the rest once their response ends.
+        server.closeIdleConnections();
+        const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+        idleSweep.unref();
+        deadline.unref();
+        server.once('close', () => {
+          clearInterval(idleSweep);
+          clearTimeout(deadline);
+        });
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { MiddlewareHandler } from 'hono';
+import { errorResponse } from '../error-response.ts';
+
+export interface JsonBodyVariables {
+  /** The parsed request body, set for POST requests by jsonBodyGuard. */
+  jsonBody: unknown;
+}
+
+function isJsonContentType(value: string): boolean {
+  const semicolon = value.indexOf(';');
+  const mediaType = (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+  return mediaType === 'application/json' || (mediaType.startsWith('application/') && mediaType.endsWith('+json'));
+}
+
+/** POST bodies must be JSON: 415 for another content type, 400 for malformed JSON. Parses once. */
+export function jsonBodyGuard(): MiddlewareHandler<{ Variables: JsonBodyVariables }> {
+  return async function jsonBodyMiddleware(c, next) {
+    if (c.req.method !== 'POST') return next();
+    const contentType = c.req.header('content-type');
+    if (contentType === undefined || !isJsonContentType(contentType)) {
+      return errorResponse(
+        415,
+        `Unsupported content type "${contentType ?? '(none)'}": send the request body as JSON with "Content-Type: application/json".`,
+        'invalid_request_error',
+        'unsupported_media_type',
+      );
+    }
+    let text: string;
+    try {
+      text = await c.req.raw.text();
+    } catch {
+      return errorResponse(400, 'Could not read the request body.', 'invalid_request_error', 'invalid_body');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      return errorResponse(
+        400,
+        `We could not parse the JSON body of your request. (${error instanceof Error ? error.message : 'invalid JSON'})`,
+        'invalid_request_error',
+        'invalid_json',
+      );
+    }
+    c.set('jsonBody', body);
+    return next();
+  };
+}

@@ -1,0 +1,107 @@
+import type { RequestEventBus, RequestFinishedEvent, TokenUsage } from '../core/request-events.ts';
+import { OpenAIError } from '../core/openai-errors.ts';
+
+export const ZERO_USAGE: TokenUsage = Object.freeze({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
+
+/**
+ * Collects the fields of one request's `request-finished` event as the request goes, and emits it
+ * exactly once (a second finish() is ignored). Holds no prompt or completion text.
+ */
+export class RequestLog {
+  readonly id: string;
+  readonly startedAt: number;
+  readonly #bus: RequestEventBus;
+  readonly #route: string;
+  readonly #region: string;
+  readonly #userAgent: string | null;
+  requestedModel: string | null = null;
+  modelId: string | null = null;
+  stream = false;
+  usage: TokenUsage = ZERO_USAGE;
+  timeToFirstTokenMs: number | null = null;
+  #done = false;
+
+  constructor(bus: RequestEventBus, id: string, startedAt: number, route: string, region: string, userAgent: string | null) {
+    this.#bus = bus;
+    this.id = id;
+    this.startedAt = startedAt;
+    this.#route = route;
+    this.#region = region;
+    this.#userAgent = userAgent;
+  }
+
+  get finished(): boolean {
+    return this.#done;
+  }
+
+  markFirstToken(): void {
+    if (this.timeToFirstTokenMs === null) this.timeToFirstTokenMs = Date.now() - this.startedAt;
+  }
+
+  finish(status: number, errorType: string | null): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#bus.listenerCount('request-finished') === 0) return;
+    const endedAt = Date.now();
+    const event: RequestFinishedEvent = {
+      id: this.id,
+      startedAt: this.startedAt,
+      endedAt,
+      route: this.#route,
+      requestedModel: this.requestedModel,
+      modelId: this.modelId,
+      region: this.#region,
+      stream: this.stream,
+      status,
+      errorType,
+      usage: this.usage,
+      latencyMs: endedAt - this.startedAt,
+      timeToFirstTokenMs: this.timeToFirstTokenMs,
+      userAgent: this.#userAgent,
+    };
+    try {
+      this.#bus.emit('request-finished', event);
+    } catch (error) {
+      // A faulty subscriber must not break the response.
+      console.error('bedrock-bridge: a request-finished listener threw:', error instanceof Error ? error.message : error);
+    }
+  }
+
+  /** Finishes with the error's status and type. */
+  fail(error: OpenAIError): void {
+    this.finish(error.status, error.type);
+  }
+}
+
+const JSON_CONTENT_TYPE = 'application/json';
+
+/** An OpenAIError as the JSON response OpenAI clients expect (retry-after and friends included). */
+export function openAIErrorResponse(error: OpenAIError, requestId?: string): Response {
+  const headers: Record<string, string> = { 'content-type': JSON_CONTENT_TYPE };
+  if (requestId) headers['x-request-id'] = requestId;
+  for (const name in error.headers) headers[name] = error.headers[name]!;
+  return new Response(JSON.stringify(error.toJSON()), { status: clientStatus(error.status), headers });
+}
+
+/** 499 (client closed) is for the log only; a client still listening gets a valid HTTP status. */
+function clientStatus(status: number): number {
+  return status >= 200 && status <= 599 && status !== 499 ? status : 500;
+}
+
+/** The `model` string a body carries, for the log, even when the body is otherwise invalid. */
+export function modelNameOf(body: unknown): string | null {
+  if (typeof body === 'object' && body !== null && 'model' in body) {
+    const model = (body as { model?: unknown }).model;
+    if (typeof model === 'string') return model;
+  }
+  return null;
+}
+
+export function jsonResponse(body: unknown, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status: 200,
+    headers: headers ? { 'content-type': JSON_CONTENT_TYPE, ...headers } : { 'content-type': JSON_CONTENT_TYPE },
+  });
+}
+
+export { OpenAIError };

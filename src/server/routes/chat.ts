@@ -1,0 +1,172 @@
+import {
+  ConverseCommand,
+  ConverseStreamCommand,
+  type BedrockRuntimeClient,
+  type ConverseStreamOutput,
+} from '@aws-sdk/client-bedrock-runtime';
+import type { Context } from 'hono';
+import { buildConverseRequest, type ImageResolver } from '../../core/chat-request.ts';
+import { toChatCompletion } from '../../core/chat-response.ts';
+import { ChatStreamTranslator } from '../../core/chat-stream.ts';
+import { newRequestId } from '../../core/ids.ts';
+import { resolveModel, type ModelMapping } from '../../core/model-catalog.ts';
+import { fromBedrockError } from '../../core/openai-errors.ts';
+import { parseChatCompletionRequest } from '../../core/openai-schemas.ts';
+import type { RequestEventBus } from '../../core/request-events.ts';
+import { tokenUsageOf } from '../../core/usage.ts';
+import type { JsonBodyVariables } from '../guards/json-body.ts';
+import { modelNameOf, openAIErrorResponse, jsonResponse, RequestLog } from '../request-log.ts';
+
+export const CHAT_ROUTE = '/v1/chat/completions';
+
+export interface ChatRouteDeps {
+  runtime: BedrockRuntimeClient;
+  models: ModelMapping;
+  region: string;
+  events: RequestEventBus;
+  resolveImage: ImageResolver;
+}
+
+const encoder = new TextEncoder();
+// An explicit chunked transfer-encoding makes @hono/node-server write the headers and each chunk at
+// once, instead of first trying to read the body ahead (and waiting a timer tick) to size it.
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'transfer-encoding': 'chunked',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+} as const;
+const DONE = 'data: [DONE]\n\n';
+/** errorType for a stream the client walked away from. */
+export const CLIENT_CLOSED = 'client_closed_request';
+
+interface ChunkLike {
+  choices?: ReadonlyArray<{ delta?: { content?: unknown; tool_calls?: unknown; reasoning_content?: unknown } }>;
+}
+
+function carriesContent(chunk: ChunkLike): boolean {
+  const delta = chunk.choices?.[0]?.delta;
+  if (!delta) return false;
+  return (typeof delta.content === 'string' && delta.content.length > 0) ||
+    delta.tool_calls !== undefined ||
+    (typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0);
+}
+
+function sse(chunks: readonly unknown[]): string {
+  let text = '';
+  for (const chunk of chunks) text += `data: ${JSON.stringify(chunk)}\n\n`;
+  return text;
+}
+
+/** POST /v1/chat/completions: Converse for plain requests, ConverseStream -> SSE for `stream: true`. */
+export function chatCompletionsHandler(deps: ChatRouteDeps) {
+  const { runtime, models, region, events, resolveImage } = deps;
+
+  return async function chatCompletions(c: Context<{ Variables: JsonBodyVariables }>): Promise<Response> {
+    const startedAt = Date.now();
+    const log = new RequestLog(events, newRequestId(startedAt), startedAt, CHAT_ROUTE, region, c.req.header('user-agent') ?? null);
+    const body = c.get('jsonBody');
+    log.requestedModel = modelNameOf(body);
+    try {
+      const request = parseChatCompletionRequest(body);
+      log.stream = request.stream === true;
+      const resolved = resolveModel(request.model, models);
+      log.requestedModel = resolved.requested;
+      log.modelId = resolved.modelId;
+      const plan = await buildConverseRequest(request, resolved.modelId, resolveImage);
+      const context = {
+        id: `chatcmpl-${log.id}`,
+        created: Math.floor(startedAt / 1000),
+        model: resolved.requested ?? resolved.modelId,
+      };
+
+      if (!log.stream) {
+        const output = await runtime.send(new ConverseCommand(plan.input), { abortSignal: c.req.raw.signal });
+        const completion = toChatCompletion(output, plan, context);
+        log.usage = tokenUsageOf(output.usage);
+        log.finish(200, null);
+        return jsonResponse(completion, { 'x-request-id': log.id });
+      }
+
+      // Streaming. The upstream call gets its own controller: the client's disconnect aborts it, and
+      // so does a cancel of the response body.
+      const upstream = new AbortController();
+      const clientSignal = c.req.raw.signal;
+      const onClientGone = () => upstream.abort(new Error('client disconnected'));
+      if (clientSignal.aborted) onClientGone();
+      else clientSignal.addEventListener('abort', onClientGone, { once: true });
+      let response;
+      try {
+        response = await runtime.send(new ConverseStreamCommand(plan.input), { abortSignal: upstream.signal });
+      } catch (error) {
+        clientSignal.removeEventListener('abort', onClientGone);
+        throw error;
+      }
+      const events = response.stream;
+      if (!events) throw new Error('Bedrock returned no event stream');
+      const iterator = events[Symbol.asyncIterator]();
+      const translator = new ChatStreamTranslator(plan, {
+        ...context,
+        includeUsage: request.stream_options?.include_usage === true,
+      });
+
+      const end = (status: number, errorType: string | null) => {
+        clientSignal.removeEventListener('abort', onClientGone);
+        log.usage = translator.usage;
+        log.finish(status, errorType);
+      };
+
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            try {
+              for (;;) {
+                const next = await iterator.next();
+                if (next.done) {
+                  const text = sse(translator.finish()) + DONE;
+                  controller.enqueue(encoder.encode(text));
+                  controller.close();
+                  end(200, null);
+                  return;
+                }
+                const chunks = translator.push(next.value as ConverseStreamOutput);
+                if (chunks.length === 0) continue;
+                if (log.timeToFirstTokenMs === null && chunks.some((chunk) => carriesContent(chunk as ChunkLike))) log.markFirstToken();
+                controller.enqueue(encoder.encode(sse(chunks)));
+                return;
+              }
+            } catch (error) {
+              if (upstream.signal.aborted) {
+                end(200, CLIENT_CLOSED);
+                try {
+                  controller.close();
+                } catch {
+                  // already cancelled
+                }
+                return;
+              }
+              // A mid-stream failure: one OpenAI-shaped error event, then the end of the stream.
+              // (The openai SDK throws an APIError when it reads an event carrying `error`.)
+              const failure = fromBedrockError(error);
+              controller.enqueue(encoder.encode(`data: ${JSON.stringify(failure.toJSON())}\n\n`));
+              controller.close();
+              end(200, error instanceof Error && error.name !== 'Error' ? error.name : failure.type);
+            }
+          },
+          cancel() {
+            upstream.abort(new Error('client disconnected'));
+            end(200, CLIENT_CLOSED);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, 'x-request-id': log.id } });
+    } catch (error) {
+      const failure = fromBedrockError(error);
+      const clientGone = c.req.raw.signal.aborted;
+      log.finish(clientGone ? 499 : failure.status, clientGone ? CLIENT_CLOSED : failure.type);
+      return openAIErrorResponse(failure, log.id);
+    }
+  };
+}

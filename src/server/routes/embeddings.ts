@@ -1,0 +1,99 @@
+import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { Context } from 'hono';
+import { toEmbeddingInvocations, toEmbeddingsResponse } from '../../core/embeddings.ts';
+import { newRequestId } from '../../core/ids.ts';
+import { embeddingFamily, resolveModel, type ModelMapping } from '../../core/model-catalog.ts';
+import { fromBedrockError, OpenAIError } from '../../core/openai-errors.ts';
+import { parseEmbeddingsRequest } from '../../core/openai-schemas.ts';
+import type { RequestEventBus } from '../../core/request-events.ts';
+import type { JsonBodyVariables } from '../guards/json-body.ts';
+import { CLIENT_CLOSED } from './chat.ts';
+import { jsonResponse, modelNameOf, openAIErrorResponse, RequestLog } from '../request-log.ts';
+
+export const EMBEDDINGS_ROUTE = '/v1/embeddings';
+
+export interface EmbeddingsRouteDeps {
+  runtime: BedrockRuntimeClient;
+  models: ModelMapping;
+  region: string;
+  events: RequestEventBus;
+  /** Bedrock calls in flight at once for one request (Titan takes one text per call). */
+  concurrency?: number;
+}
+
+const decoder = new TextDecoder();
+
+/** Runs `task` over `items` with at most `limit` in flight; results keep the input order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** POST /v1/embeddings: one InvokeModel per invocation the family needs, bounded concurrency. */
+export function embeddingsHandler(deps: EmbeddingsRouteDeps) {
+  const { runtime, models, region, events } = deps;
+  const concurrency = deps.concurrency ?? 8;
+
+  return async function embeddings(c: Context<{ Variables: JsonBodyVariables }>): Promise<Response> {
+    const startedAt = Date.now();
+    const log = new RequestLog(events, newRequestId(startedAt), startedAt, EMBEDDINGS_ROUTE, region, c.req.header('user-agent') ?? null);
+    const body = c.get('jsonBody');
+    log.requestedModel = modelNameOf(body);
+    // One failing call cancels the others.
+    const abort = new AbortController();
+    const clientSignal = c.req.raw.signal;
+    const onClientGone = () => abort.abort(new Error('client disconnected'));
+    clientSignal.addEventListener('abort', onClientGone, { once: true });
+    try {
+      const request = parseEmbeddingsRequest(body);
+      const resolved = resolveModel(request.model, models);
+      log.requestedModel = resolved.requested;
+      log.modelId = resolved.modelId;
+      const family = embeddingFamily(resolved.modelId);
+      if (!family) {
+        throw new OpenAIError(
+          400,
+          `The model '${resolved.requested ?? resolved.modelId}' (${resolved.modelId}) is not an embedding model Bedrock Bridge supports: use Amazon Titan Text Embeddings V2 or Cohere Embed v3/v4.`,
+          { type: 'invalid_request_error', code: 'model_not_supported', param: 'model' },
+        );
+      }
+      const invocations = toEmbeddingInvocations(request, resolved.modelId);
+      const results = await mapBounded(invocations, concurrency, async (invocation) => {
+        try {
+          const output = await runtime.send(
+            new InvokeModelCommand({
+              modelId: resolved.modelId,
+              body: invocation.body,
+              contentType: 'application/json',
+              accept: 'application/json',
+            }),
+            { abortSignal: abort.signal },
+          );
+          return JSON.parse(decoder.decode(output.body)) as unknown;
+        } catch (error) {
+          abort.abort(error);
+          throw error;
+        }
+      });
+      const response = toEmbeddingsResponse(family, results, request, resolved.requested ?? resolved.modelId);
+      log.usage = { inputTokens: response.usage.prompt_tokens, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+      log.finish(200, null);
+      return jsonResponse(response, { 'x-request-id': log.id });
+    } catch (error) {
+      const failure = fromBedrockError(error);
+      const clientGone = clientSignal.aborted;
+      log.finish(clientGone ? 499 : failure.status, clientGone ? CLIENT_CLOSED : failure.type);
+      return openAIErrorResponse(failure, log.id);
+    } finally {
+      clientSignal.removeEventListener('abort', onClientGone);
+    }
+  };
+}

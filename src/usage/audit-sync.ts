@@ -1,0 +1,415 @@
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { createIdentityProofHeader, IDENTITY_HEADER, resolveStsEndpoint } from './identity-proof.ts';
+import type { UsageLedger } from './ledger.ts';
+import { toWireRecord, type IdentitySourceKind } from './usage-record.ts';
+
+/** The part of src/credentials' CredentialSource the sync needs. */
+export interface UsageCredentialSource {
+  readonly kind: IdentitySourceKind;
+  readonly credentials: AwsCredentialIdentityProvider;
+  bearerToken?(options?: { forceRefresh?: boolean }): Promise<string>;
+}
+
+/** The `client` object of each POST: who is sending (no secrets). */
+export interface AuditClientInfo {
+  name: string;
+  version: string;
+  platform?: string;
+  source?: IdentitySourceKind;
+  user?: string | null;
+  [key: string]: unknown;
+}
+
+export interface AuditSyncOptions {
+  ledger: UsageLedger;
+  /** The org's usage endpoint (from the org gateway's well-known document, or settings). */
+  endpoint: string;
+  source: UsageCredentialSource;
+  /** Region for the identity proof's SigV4 scope (the STS endpoint's region). */
+  region: string;
+  /** Defaults to AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, then https://sts.<region>.amazonaws.com. */
+  stsEndpoint?: string;
+  client?: () => AuditClientInfo;
+  /** Records per POST, at most 500 (the contract's limit). */
+  batchSize?: number;
+  /** Periodic sync. Default 5 minutes. 0 disables the timer. */
+  intervalMs?: number;
+  /** Delay after new records before a sync. Default 2 s. */
+  debounceMs?: number;
+  /** Per-request timeout. Default 15 s. */
+  requestTimeoutMs?: number;
+  /** Full-jitter exponential backoff: random(0, min(cap, base * 2^(failures-1))). */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** A Retry-After beyond this is clamped. Default 1 h. */
+  maxRetryAfterMs?: number;
+  fetch?: typeof fetch;
+  random?: () => number;
+}
+
+export type SyncState = 'idle' | 'syncing' | 'waiting' | 'stopped';
+
+export interface SyncStatus {
+  enabled: true;
+  endpoint: string;
+  state: SyncState;
+  /** Epoch ms of the last POST the endpoint answered with 200. */
+  lastSuccessAt: number | null;
+  lastAttemptAt: number | null;
+  /** Records not yet accepted (committed and still buffered). */
+  pending: number;
+  /** Records the endpoint rejected as invalid, set aside with their reason. */
+  rejected: number;
+  /** The last failure, without secrets; null after a success. */
+  lastError: string | null;
+  consecutiveFailures: number;
+  /** When the next retry is due, while waiting after a failure. */
+  nextAttemptAt: number | null;
+  /** Records delivered since start (accepted by the endpoint). */
+  delivered: number;
+}
+
+export interface SyncRunResult {
+  ok: boolean;
+  accepted: number;
+  rejected: number;
+  /** Requests made (including retried auth). */
+  requests: number;
+  error: string | null;
+}
+
+const MAX_BATCH = 500;
+
+class SyncHttpError extends Error {
+  readonly status: number | null;
+  readonly retryAfterMs: number | null;
+  constructor(message: string, status: number | null, retryAfterMs: number | null = null) {
+    super(message);
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Retry-After as delta-seconds or an HTTP date; null when absent or unparsable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return null;
+  return Math.max(0, date - now);
+}
+
+interface EndpointAnswer {
+  accepted: string[];
+  rejected: { id: string; reason: string }[];
+}
+
+function parseAnswer(value: unknown): EndpointAnswer | null {
+  if (!value || typeof value !== 'object') return null;
+  const { accepted, rejected } = value as Record<string, unknown>;
+  if (!Array.isArray(accepted) || !accepted.every((id) => typeof id === 'string')) return null;
+  const rejections: { id: string; reason: string }[] = [];
+  if (rejected !== undefined) {
+    if (!Array.isArray(rejected)) return null;
+    for (const entry of rejected) {
+      if (!entry || typeof entry !== 'object' || typeof (entry as { id?: unknown }).id !== 'string') return null;
+      const reason = (entry as { reason?: unknown }).reason;
+      rejections.push({ id: (entry as { id: string }).id, reason: typeof reason === 'string' ? reason : 'rejected' });
+    }
+  }
+  return { accepted: accepted as string[], rejected: rejections };
+}
+
+/** A short, secret-free description of a failure. */
+function describe(error: unknown): string {
+  if (error instanceof SyncHttpError) return error.message;
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return 'The audit endpoint did not answer in time';
+    if (error.name === 'AbortError') return 'Sync aborted';
+    if (error.name === 'SignInRequiredError') return 'Sign-in required before usage can be sent';
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (cause?.code) return `Cannot reach the audit endpoint (${cause.code})`;
+    return `Sync failed: ${error.name}`;
+  }
+  return 'Sync failed';
+}
+
+/**
+ * Delivers unsynced ledger records to the org's audit endpoint in id order, in batches, marking
+ * synced exactly the ids the endpoint accepted. One run at a time; never loads more than a batch.
+ */
+export class AuditSync {
+  readonly endpoint: string;
+  readonly #ledger: UsageLedger;
+  readonly #source: UsageCredentialSource;
+  readonly #region: string;
+  readonly #stsEndpoint: string;
+  readonly #client: () => AuditClientInfo;
+  readonly #batchSize: number;
+  readonly #intervalMs: number;
+  readonly #debounceMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #backoffBaseMs: number;
+  readonly #backoffCapMs: number;
+  readonly #maxRetryAfterMs: number;
+  readonly #fetch: typeof fetch;
+  readonly #random: () => number;
+
+  #state: SyncState = 'idle';
+  #running: Promise<SyncRunResult> | null = null;
+  #again = false;
+  #interval: NodeJS.Timeout | null = null;
+  #debounce: NodeJS.Timeout | null = null;
+  #retry: NodeJS.Timeout | null = null;
+  #abort = new AbortController();
+  #stopped = false;
+  #lastSuccessAt: number | null = null;
+  #lastAttemptAt: number | null = null;
+  #lastError: string | null = null;
+  #failures = 0;
+  #nextAttemptAt: number | null = null;
+  /** While a Retry-After is in force, no request is made before this time, even at quit. */
+  #notBefore = 0;
+  #delivered = 0;
+
+  constructor(options: AuditSyncOptions) {
+    this.endpoint = options.endpoint;
+    this.#ledger = options.ledger;
+    this.#source = options.source;
+    this.#region = options.region;
+    this.#stsEndpoint = options.stsEndpoint ?? resolveStsEndpoint(options.region);
+    this.#client = options.client ?? (() => ({ name: 'bedrock-bridge', version: '0.0.0' }));
+    this.#batchSize = Math.min(MAX_BATCH, Math.max(1, options.batchSize ?? MAX_BATCH));
+    this.#intervalMs = options.intervalMs ?? 5 * 60_000;
+    this.#debounceMs = options.debounceMs ?? 2_000;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.#backoffBaseMs = options.backoffBaseMs ?? 1_000;
+    this.#backoffCapMs = options.backoffCapMs ?? 5 * 60_000;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60 * 60_000;
+    this.#fetch = options.fetch ?? fetch;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Starts the periodic timer and syncs soon. */
+  start(): void {
+    if (this.#stopped) return;
+    if (this.#intervalMs > 0 && this.#interval === null) {
+      this.#interval = setInterval(() => this.#trigger(false), this.#intervalMs);
+      this.#interval.unref();
+    }
+    this.#trigger(false);
+  }
+
+  /** New records were committed: sync after the debounce delay (unless backing off). */
+  notify(): void {
+    if (this.#stopped || this.#debounce !== null) return;
+    this.#debounce = setTimeout(() => {
+      this.#debounce = null;
+      this.#trigger(false);
+    }, this.#debounceMs);
+    this.#debounce.unref();
+  }
+
+  #trigger(force: boolean): void {
+    if (this.#stopped) return;
+    if (!force && this.#retry !== null) return; // a backoff is in progress; its timer will run
+    void this.syncNow({ force }).catch(() => {});
+  }
+
+  /**
+   * Runs a sync now (sign-in, the window's "sync now", tests). `force` ignores our own backoff
+   * (a Retry-After the endpoint asked for is always honoured). Resolves when the run ends.
+   */
+  syncNow(options: { force?: boolean } = {}): Promise<SyncRunResult> {
+    if (this.#stopped) return Promise.resolve({ ok: false, accepted: 0, rejected: 0, requests: 0, error: 'stopped' });
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    if (options.force && this.#retry !== null) {
+      clearTimeout(this.#retry);
+      this.#retry = null;
+      this.#nextAttemptAt = null;
+    }
+    const run = this.#run().finally(() => {
+      this.#running = null;
+      if (this.#again && !this.#stopped && this.#retry === null) {
+        this.#again = false;
+        this.#trigger(false);
+      }
+    });
+    this.#running = run;
+    return run;
+  }
+
+  async #run(): Promise<SyncRunResult> {
+    const result: SyncRunResult = { ok: true, accepted: 0, rejected: 0, requests: 0, error: null };
+    const wait = this.#notBefore - Date.now();
+    if (wait > 0) {
+      this.#scheduleRetry(wait);
+      return { ...result, ok: false, error: this.#lastError };
+    }
+    this.#state = 'syncing';
+    let cursor = '';
+    try {
+      for (;;) {
+        if (this.#stopped && this.#abort.signal.aborted) break;
+        const batch = this.#ledger.pendingBatch(this.#batchSize, cursor);
+        if (batch.length === 0) break;
+        cursor = batch[batch.length - 1]!.id;
+        this.#lastAttemptAt = Date.now();
+        const { answer, requests } = await this.#post(batch.map(toWireRecord));
+        result.requests += requests;
+        const sent = new Set(batch.map((record) => record.id));
+        const accepted = answer.accepted.filter((id) => sent.has(id));
+        const acceptedIds = new Set(accepted);
+        const rejected = answer.rejected.filter((entry) => sent.has(entry.id) && !acceptedIds.has(entry.id));
+        this.#ledger.markSynced(accepted);
+        if (rejected.length > 0) this.#ledger.markRejected(rejected);
+        result.accepted += accepted.length;
+        result.rejected += rejected.length;
+        this.#delivered += accepted.length;
+        this.#lastSuccessAt = Date.now();
+        this.#lastError = null;
+        this.#failures = 0;
+        if (batch.length < this.#batchSize) break;
+      }
+      this.#state = this.#stopped ? 'stopped' : 'idle';
+      this.#nextAttemptAt = null;
+      return result;
+    } catch (error) {
+      this.#failures++;
+      this.#lastError = describe(error);
+      result.ok = false;
+      result.error = this.#lastError;
+      let delay = this.#backoffDelay();
+      if (error instanceof SyncHttpError && error.retryAfterMs !== null) {
+        const retryAfter = Math.min(error.retryAfterMs, this.#maxRetryAfterMs);
+        this.#notBefore = Date.now() + retryAfter;
+        delay = Math.max(delay, retryAfter);
+      }
+      if (this.#stopped) this.#state = 'stopped';
+      else this.#scheduleRetry(delay);
+      return result;
+    }
+  }
+
+  #backoffDelay(): number {
+    const ceiling = Math.min(this.#backoffCapMs, this.#backoffBaseMs * 2 ** Math.min(30, this.#failures - 1));
+    return Math.floor(this.#random() * ceiling);
+  }
+
+  #scheduleRetry(delay: number): void {
+    if (this.#stopped) return;
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#state = 'waiting';
+    this.#nextAttemptAt = Date.now() + delay;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.#nextAttemptAt = null;
+      this.#trigger(false);
+    }, delay);
+    this.#retry.unref();
+  }
+
+  async #authHeaders(renew: boolean): Promise<Record<string, string>> {
+    const source = this.#source;
+    if (source.kind === 'org-gateway' && source.bearerToken) {
+      const token = await source.bearerToken(renew ? { forceRefresh: true } : undefined);
+      return { authorization: `Bearer ${token}` };
+    }
+    const credentials: AwsCredentialIdentityProvider = renew ? () => source.credentials({ forceRefresh: true }) : source.credentials;
+    const proof = await createIdentityProofHeader({
+      credentials: await credentials(),
+      audience: this.endpoint,
+      stsEndpoint: this.#stsEndpoint,
+      region: this.#region,
+    });
+    return { [IDENTITY_HEADER]: proof };
+  }
+
+  async #post(records: unknown[]): Promise<{ answer: EndpointAnswer; requests: number }> {
+    const client = this.#client();
+    const body = JSON.stringify({ client, records });
+    let requests = 0;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const auth = await this.#authHeaders(attempt > 0);
+      requests++;
+      const response = await this.#fetch(this.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `${client.name}/${client.version}`, ...auth },
+        body,
+        signal: AbortSignal.any([AbortSignal.timeout(this.#requestTimeoutMs), this.#abort.signal]),
+      });
+      if (response.status === 401 && attempt === 0) {
+        await response.body?.cancel();
+        continue; // renew the token / credentials once, then retry
+      }
+      if (!response.ok) {
+        const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : null;
+        await response.body?.cancel();
+        const what =
+          response.status === 401
+            ? 'The audit endpoint refused our credentials (401) after renewing them'
+            : response.status === 403
+              ? 'The audit endpoint refused this user (403)'
+              : response.status === 429
+                ? 'The audit endpoint is throttling (429)'
+                : `The audit endpoint answered ${response.status}`;
+        throw new SyncHttpError(what, response.status, retryAfter);
+      }
+      let answer: EndpointAnswer | null = null;
+      try {
+        answer = parseAnswer(await response.json());
+      } catch {
+        answer = null;
+      }
+      if (!answer) throw new SyncHttpError('The audit endpoint answered with an unexpected body', response.status);
+      return { answer, requests };
+    }
+    throw new SyncHttpError('unreachable', null);
+  }
+
+  status(): SyncStatus {
+    let pending = this.#ledger.buffered;
+    let rejected = 0;
+    if (!this.#ledger.closed) {
+      pending += this.#ledger.pendingCount();
+      rejected = this.#ledger.rejectedCount();
+    }
+    return {
+      enabled: true,
+      endpoint: this.endpoint,
+      state: this.#state,
+      lastSuccessAt: this.#lastSuccessAt,
+      lastAttemptAt: this.#lastAttemptAt,
+      pending,
+      rejected,
+      lastError: this.#lastError,
+      consecutiveFailures: this.#failures,
+      nextAttemptAt: this.#nextAttemptAt,
+      delivered: this.#delivered,
+    };
+  }
+
+  /**
+   * Stops timers; with `drainTimeoutMs` > 0 first makes one last bounded attempt (at quit).
+   * In-flight requests are aborted when the bound passes.
+   */
+  async stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
+    if (this.#stopped) return;
+    for (const timer of [this.#interval, this.#debounce, this.#retry]) if (timer !== null) clearTimeout(timer);
+    this.#interval = this.#debounce = this.#retry = null;
+    const drain = options.drainTimeoutMs ?? 0;
+    if (drain > 0) {
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, drain).unref());
+      const attempt = (this.#running ?? this.syncNow({ force: true })).then(() => {});
+      await Promise.race([attempt, timeout]);
+    }
+    this.#stopped = true;
+    this.#state = 'stopped';
+    this.#abort.abort();
+    if (this.#running) await this.#running.catch(() => {});
+  }
+}

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseSse } from '../support/sse.ts';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  baseURL: string;
+  apiKey: string;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function cleanEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, BEDROCK_BRIDGE_HOME: home };
+  delete env.BEDROCK_BRIDGE_API_KEY;
+  delete env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
+  delete env.AWS_ENDPOINT_URL_BEDROCK;
+  return env;
+}
+
+function startServe(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
+  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start in time:\n${stdout}\n${stderr}`)), 20_000);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const url = /Base URL:\s+(http:\/\/\S+\/v1)/.exec(stdout);
+      const key = /API key:\s+(\S+)/.exec(stdout);
+      if (url && key && stdout.includes('Press Ctrl+C')) {
+        clearTimeout(timer);
+        resolve({ child, baseURL: url[1]!, apiKey: key[1]!, output: () => stdout + stderr, exit });
+      }
+    });
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited early with ${code}:\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+describe('bedrock-bridge serve', () => {
+  const home = mkdtempSync(join(tmpdir(), 'bb-serve-'));
+  const children: ChildProcessWithoutNullStreams[] = [];
+  after(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('starts with --emulator --port 0, prints the URL and a generated key, and answers', async () => {
+    const started = await startServe(['--emulator', '--port', '0'], cleanEnv(home));
+    children.push(started.child);
+    assert.match(started.baseURL, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    assert.doesNotMatch(started.baseURL, /:0\/v1$/);
+    assert.match(started.apiKey, /^bb-[A-Za-z0-9_-]{20,}$/);
+
+    const response = await fetch(`${started.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${started.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    assert.equal(body.object, 'chat.completion');
+
+    const unauthorized = await fetch(`${started.baseURL}/models`);
+    assert.equal(unauthorized.status, 401);
+
+    started.child.kill('SIGTERM');
+    assert.equal(await started.exit, 0);
+  });
+
+  it('on SIGTERM lets an in-flight stream finish, refuses new connections, and exits 0', async () => {
+    const settingsFile = join(home, 'custom.json');
+    writeFileSync(settingsFile, JSON.stringify({ apiKey: 'from-settings-file-key', models: { quick: 'amazon.nova-micro-v1:0' } }));
+    const started = await startServe(['--emulator', '--port', '0', '--config', settingsFile], cleanEnv(home));
+    children.push(started.child);
+    assert.match(started.output(), /API key:\s+\(as configured\)/);
+    assert.ok(!started.output().includes('from-settings-file-key'), 'a configured key is not printed');
+
+    const response = await fetch(`${started.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer from-settings-file-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'quick', stream: true, messages: [{ role: 'user', content: 'slowly [[chunks:12]] [[slow:150ms]]' }] }),
+    });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const first = await reader.read();
+    text += decoder.decode(first.value, { stream: true });
+
+    started.child.kill('SIGTERM');
+    // While the stream drains, new connections are refused.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await assert.rejects(
+      fetch(`${started.baseURL}/models`, { headers: { authorization: 'Bearer from-settings-file-key' } }),
+      'a new connection was accepted during shutdown',
+    );
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    const events = parseSse(text);
+    assert.equal(events.at(-1), '[DONE]', 'the in-flight stream completed');
+    assert.ok(events.length >= 12);
+
+    assert.equal(await started.exit, 0);
+    assert.match(started.output(), /SIGTERM/);
+  });
+
+  it('prints help and rejects unknown flags', async () => {
+    const help = spawn(process.execPath, [MAIN, 'serve', '--help'], { env: cleanEnv(home) });
+    let out = '';
+    help.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise((resolve) => help.once('exit', resolve));
+    assert.equal(code, 0);
+    for (const flag of ['--port', '--host', '--api-key', '--region', '--config', '--model', '--default-model', '--auth', '--emulator']) {
+      assert.ok(out.includes(flag), flag);
+    }
+    const bad = spawn(process.execPath, [MAIN, 'serve', '--no-such-flag'], { env: cleanEnv(home) });
+    const badCode = await new Promise((resolve) => bad.once('exit', resolve));
+    assert.equal(badCode, 2);
+  });
+});

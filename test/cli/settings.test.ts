@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULT_ALIASES } from '../../src/core/model-catalog.ts';
+import {
+  applyOverrides,
+  DEFAULT_PORT,
+  isLoopbackHost,
+  modelMappingOf,
+  parseModelFlags,
+  parseSettings,
+  resolveRegion,
+  SettingsError,
+} from '../../src/core/settings.ts';
+import { credentialSourceName, createCredentialProvider } from '../../src/cli/credential-options.ts';
+import { loadSettings } from '../../src/cli/settings-file.ts';
+
+describe('settings', () => {
+  it('has documented defaults', () => {
+    const settings = parseSettings({});
+    assert.equal(settings.port, DEFAULT_PORT);
+    assert.equal(settings.port, 8741);
+    assert.equal(settings.host, '127.0.0.1');
+    assert.equal(settings.apiKey, undefined);
+    assert.deepEqual(settings.allowedOrigins, []);
+    assert.deepEqual(settings.models, {});
+    assert.equal(settings.imageFetch.enabled, true);
+    assert.ok(settings.bodyLimitBytes > 1024 * 1024);
+    assert.deepEqual(settings.auth, {});
+    assert.deepEqual(settings.usage, {});
+  });
+
+  it('keeps the auth and usage sections (and unknown keys) open', () => {
+    const settings = parseSettings({ auth: { source: 'env', extra: 1 }, usage: { ledger: true }, future: 'x' });
+    assert.deepEqual(settings.auth, { source: 'env', extra: 1 });
+    assert.deepEqual(settings.usage, { ledger: true });
+    assert.equal((settings as Record<string, unknown>).future, 'x');
+  });
+
+  it('names the bad keys', () => {
+    assert.throws(() => parseSettings({ port: 'eighty', allowedOrigins: ['*'] }), (error: Error) => {
+      assert.ok(error instanceof SettingsError);
+      assert.match(error.message, /port/);
+      assert.match(error.message, /allowedOrigins/);
+      return true;
+    });
+  });
+
+  it('merges command-line overrides, model aliases key by key, over the built-ins', () => {
+    const file = parseSettings({ port: 9000, models: { a: 'amazon.nova-micro-v1:0', b: 'amazon.nova-lite-v1:0' }, defaultModel: 'a' });
+    const merged = applyOverrides(file, { port: 0, models: parseModelFlags(['b=amazon.nova-pro-v1:0', 'gpt-4o=us.amazon.nova-pro-v1:0']), host: 'localhost' });
+    assert.equal(merged.port, 0);
+    assert.equal(merged.host, 'localhost');
+    assert.deepEqual(merged.models, { a: 'amazon.nova-micro-v1:0', b: 'amazon.nova-pro-v1:0', 'gpt-4o': 'us.amazon.nova-pro-v1:0' });
+    const mapping = modelMappingOf(merged);
+    assert.equal(mapping.defaultModel, 'a');
+    assert.equal(mapping.aliases['gpt-4o'], 'us.amazon.nova-pro-v1:0');
+    assert.equal(mapping.aliases['gpt-4o-mini'], DEFAULT_ALIASES['gpt-4o-mini']);
+    assert.throws(() => parseModelFlags(['nope']), SettingsError);
+    assert.throws(() => parseModelFlags(['=x']), SettingsError);
+    assert.deepEqual(parseModelFlags(['arn=arn:aws:bedrock:us-east-1:1:application-inference-profile/x=y']), { arn: 'arn:aws:bedrock:us-east-1:1:application-inference-profile/x=y' });
+  });
+
+  it('resolves the region flag > AWS_REGION > settings > us-east-1', () => {
+    const withRegion = parseSettings({ region: 'eu-west-1' });
+    assert.equal(resolveRegion('ap-south-1', { AWS_REGION: 'us-west-2' }, withRegion), 'ap-south-1');
+    assert.equal(resolveRegion(undefined, { AWS_REGION: 'us-west-2' }, withRegion), 'us-west-2');
+    assert.equal(resolveRegion(undefined, {}, withRegion), 'eu-west-1');
+    assert.equal(resolveRegion(undefined, {}, parseSettings({})), 'us-east-1');
+  });
+
+  it('knows loopback hosts', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]', '127.1.2.3']) assert.ok(isLoopbackHost(host), host);
+    for (const host of ['0.0.0.0', '::', '192.168.1.2', 'example.com']) assert.ok(!isLoopbackHost(host), host);
+  });
+
+  it('reads a settings file, and tells what is wrong with a bad one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bb-settings-'));
+    try {
+      assert.equal(loadSettings(undefined, { BEDROCK_BRIDGE_HOME: dir }).path, null);
+      writeFileSync(join(dir, 'settings.json'), JSON.stringify({ port: 1234 }));
+      const found = loadSettings(undefined, { BEDROCK_BRIDGE_HOME: dir });
+      assert.equal(found.settings.port, 1234);
+      writeFileSync(join(dir, 'bad.json'), '{ nope');
+      assert.throws(() => loadSettings(join(dir, 'bad.json'), {}), /not valid JSON/);
+      assert.throws(() => loadSettings(join(dir, 'missing.json'), {}), /Cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('picks the credential source from --auth, then settings, then the SDK default', async () => {
+    assert.equal(credentialSourceName('env', parseSettings({ auth: { source: 'default' } })), 'env');
+    assert.equal(credentialSourceName(undefined, parseSettings({ auth: { source: 'env' } })), 'env');
+    assert.equal(credentialSourceName(undefined, parseSettings({})), 'default');
+    const context = { env: {}, settings: parseSettings({}), region: 'us-east-1', dataDirectory: '/tmp' };
+    await assert.rejects(createCredentialProvider('nope', context), /Unknown --auth source/);
+    assert.equal(await createCredentialProvider('default', context), undefined);
+  });
+});

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_ALIASES, embeddingFamily, modelTraits, resolveModel, isBedrockModelId, baseModelId } from '../../src/core/model-catalog.ts';
+import { OpenAIError } from '../../src/core/openai-errors.ts';
+
+const mapping = { aliases: { ...DEFAULT_ALIASES, fast: 'us.amazon.nova-micro-v1:0' }, defaultModel: 'us.anthropic.claude-sonnet-4-20250514-v1:0' };
+
+test('aliases resolve to their Bedrock ids', () => {
+  assert.deepEqual(resolveModel('fast', mapping), { requested: 'fast', modelId: 'us.amazon.nova-micro-v1:0' });
+  assert.equal(resolveModel('gpt-4o', mapping).modelId, DEFAULT_ALIASES['gpt-4o']);
+  assert.match(DEFAULT_ALIASES['gpt-4o']!, /anthropic\.claude-sonnet/);
+  assert.match(DEFAULT_ALIASES['gpt-4o-mini']!, /anthropic\.claude-haiku/);
+  assert.equal(DEFAULT_ALIASES['text-embedding-3-small'], 'amazon.titan-embed-text-v2:0');
+});
+
+test("'default' and a missing model use the default model", () => {
+  assert.deepEqual(resolveModel(undefined, mapping), { requested: null, modelId: mapping.defaultModel });
+  assert.deepEqual(resolveModel(null, mapping), { requested: null, modelId: mapping.defaultModel });
+  assert.deepEqual(resolveModel('', mapping), { requested: null, modelId: mapping.defaultModel });
+  assert.deepEqual(resolveModel('default', mapping), { requested: 'default', modelId: mapping.defaultModel });
+  assert.throws(() => resolveModel(undefined, { aliases: {}, defaultModel: null }), (e: unknown) => e instanceof OpenAIError && e.status === 400 && e.param === 'model');
+});
+
+test('Bedrock ids, inference profiles and ARNs pass through', () => {
+  for (const id of [
+    'anthropic.claude-3-5-sonnet-20240620-v1:0',
+    'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+    'eu.amazon.nova-pro-v1:0',
+    'apac.anthropic.claude-3-haiku-20240307-v1:0',
+    'us-gov.anthropic.claude-3-5-sonnet-20240620-v1:0',
+    'meta.llama3-1-70b-instruct-v1:0',
+    'deepseek.r1-v1:0',
+    'openai.gpt-oss-120b-1:0',
+    'cohere.embed-english-v3',
+    'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123xyz',
+    'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+    'arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0',
+    'arn:aws-us-gov:bedrock:us-gov-west-1:123456789012:provisioned-model/xyz',
+  ]) {
+    assert.deepEqual(resolveModel(id, mapping), { requested: id, modelId: id }, id);
+  }
+});
+
+test('unknown names are a 404 model_not_found, including look-alikes of OpenAI and Ollama names', () => {
+  for (const name of ['gpt-9', 'gpt-4.1-turbo', 'claude-3.5-sonnet', 'llama3.1', 'qwen2.5-coder:7b', 'gemini-2.5-pro', 'constructor', '__proto__', 'toString']) {
+    assert.throws(
+      () => resolveModel(name, mapping),
+      (e: unknown) => e instanceof OpenAIError && e.status === 404 && e.code === 'model_not_found' && /GET \/v1\/models/.test(e.message),
+      name,
+    );
+    assert.equal(isBedrockModelId(name), false, name);
+  }
+});
+
+test('embedding families, through profiles and ARNs too', () => {
+  assert.equal(embeddingFamily('amazon.titan-embed-text-v2:0'), 'titan-v2');
+  assert.equal(embeddingFamily('arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0'), 'titan-v2');
+  assert.equal(embeddingFamily('cohere.embed-english-v3'), 'cohere-v3');
+  assert.equal(embeddingFamily('cohere.embed-multilingual-v3'), 'cohere-v3');
+  assert.equal(embeddingFamily('us.cohere.embed-v4:0'), 'cohere-v4');
+  assert.equal(embeddingFamily('amazon.titan-embed-text-v1'), null);
+  assert.equal(embeddingFamily('anthropic.claude-3-haiku-20240307-v1:0'), null);
+});
+
+test('model traits', () => {
+  const sonnet45 = modelTraits('global.anthropic.claude-sonnet-4-5-20250929-v1:0');
+  assert.deepEqual(sonnet45, {
+    anthropic: true,
+    rejectsTemperatureWithTopP: true,
+    supportsReasoning: true,
+    supportsNativeStructuredOutput: true,
+    supportsPromptCache: true,
+    reasoning: 'anthropic-thinking',
+  });
+  const sonnet4 = modelTraits('us.anthropic.claude-sonnet-4-20250514-v1:0');
+  assert.equal(sonnet4.rejectsTemperatureWithTopP, false);
+  assert.equal(sonnet4.supportsReasoning, true);
+  assert.equal(sonnet4.supportsNativeStructuredOutput, false);
+  assert.equal(modelTraits('anthropic.claude-opus-4-1-20250805-v1:0').rejectsTemperatureWithTopP, true);
+  assert.equal(modelTraits('us.anthropic.claude-haiku-4-5-20251001-v1:0').rejectsTemperatureWithTopP, true);
+  const sonnet37 = modelTraits('us.anthropic.claude-3-7-sonnet-20250219-v1:0');
+  assert.equal(sonnet37.supportsReasoning, true);
+  assert.equal(sonnet37.rejectsTemperatureWithTopP, false);
+  assert.equal(sonnet37.supportsPromptCache, true);
+  const haiku3 = modelTraits('anthropic.claude-3-haiku-20240307-v1:0');
+  assert.equal(haiku3.anthropic, true);
+  assert.equal(haiku3.supportsReasoning, false);
+  assert.equal(haiku3.supportsPromptCache, false);
+  assert.equal(modelTraits('us.amazon.nova-pro-v1:0').supportsPromptCache, true);
+  assert.equal(modelTraits('us.amazon.nova-pro-v1:0').anthropic, false);
+  assert.equal(modelTraits('arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0').anthropic, true);
+  assert.equal(modelTraits('openai.gpt-oss-20b-1:0').reasoning, 'reasoning-effort');
+  assert.equal(modelTraits('meta.llama3-1-70b-instruct-v1:0').supportsReasoning, false);
+  assert.equal(baseModelId('us.amazon.nova-pro-v1:0'), 'amazon.nova-pro-v1:0');
+  assert.equal(baseModelId('amazon.nova-pro-v1:0'), 'amazon.nova-pro-v1:0');
+});

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fromBedrockError, OpenAIError, unknownModelError, redactSecrets } from '../../src/core/openai-errors.ts';
+
+function sdkError(name: string, message: string, status: number, headers: Record<string, string> = {}) {
+  const error = new Error(message) as Error & { $metadata: object; $response: object; $fault: string };
+  error.name = name;
+  error.$metadata = { httpStatusCode: status, requestId: 'r' };
+  error.$response = { statusCode: status, headers };
+  error.$fault = 'client';
+  return error;
+}
+
+test('OpenAIError serialises to the OpenAI error shape', () => {
+  const error = new OpenAIError(400, 'bad', { param: 'messages', code: 'x' });
+  assert.deepEqual(error.toJSON(), { error: { message: 'bad', type: 'invalid_request_error', param: 'messages', code: 'x' } });
+  assert.deepEqual(JSON.parse(JSON.stringify(error)), error.toJSON());
+  assert.deepEqual(new OpenAIError(500, 'x').toJSON().error, { message: 'x', type: 'api_error', param: null, code: null });
+  assert.deepEqual(new OpenAIError(429, 'x').headers, {});
+  assert.ok(error instanceof Error);
+});
+
+test('Bedrock exceptions map to OpenAI statuses and types, keeping the message', () => {
+  const cases: [string, number, number, string, string | null][] = [
+    ['ValidationException', 400, 400, 'invalid_request_error', 'invalid_request'],
+    ['AccessDeniedException', 403, 403, 'permission_error', 'access_denied'],
+    ['ResourceNotFoundException', 404, 404, 'invalid_request_error', 'model_not_found'],
+    ['ModelTimeoutException', 408, 504, 'api_error', 'model_timeout'],
+    ['ModelErrorException', 424, 424, 'api_error', 'model_error'],
+    ['ModelNotReadyException', 429, 429, 'rate_limit_error', 'model_not_ready'],
+    ['ServiceQuotaExceededException', 400, 429, 'rate_limit_error', 'quota_exceeded'],
+    ['InternalServerException', 500, 500, 'api_error', 'internal_error'],
+    ['ServiceUnavailableException', 503, 503, 'api_error', 'service_unavailable'],
+    ['ModelStreamErrorException', 424, 424, 'api_error', 'model_stream_error'],
+  ];
+  for (const [name, wire, status, type, code] of cases) {
+    const mapped = fromBedrockError(sdkError(name, `msg of ${name}`, wire));
+    assert.equal(mapped.status, status, name);
+    assert.equal(mapped.type, type, name);
+    assert.equal(mapped.code, code, name);
+    assert.equal(mapped.message, `msg of ${name}`, name);
+  }
+});
+
+test('throttling is 429 with retry-after passed on (any header case)', () => {
+  const mapped = fromBedrockError(sdkError('ThrottlingException', 'Too many requests, please wait before trying again.', 429, { 'Retry-After': '2' }));
+  assert.equal(mapped.status, 429);
+  assert.equal(mapped.type, 'rate_limit_error');
+  assert.equal(mapped.code, 'rate_limit_exceeded');
+  assert.deepEqual(mapped.headers, { 'retry-after': '2' });
+  assert.deepEqual(fromBedrockError(sdkError('ThrottlingException', 'x', 429)).headers, {});
+});
+
+test('a too-long prompt is context_length_exceeded', () => {
+  assert.equal(fromBedrockError(sdkError('ValidationException', 'Input is too long for requested model.', 400)).code, 'context_length_exceeded');
+});
+
+test('credential problems are 401 telling the user to sign in again', () => {
+  for (const name of ['ExpiredTokenException', 'UnrecognizedClientException', 'InvalidSignatureException']) {
+    const mapped = fromBedrockError(sdkError(name, 'The security token included in the request is expired', 403));
+    assert.equal(mapped.status, 401, name);
+    assert.equal(mapped.type, 'authentication_error');
+    assert.match(mapped.message, /sign in again/);
+  }
+  const signIn = Object.assign(new Error('Sign in to Bedrock Bridge first (tray > Sign in).'), { name: 'SignInRequiredError' });
+  assert.deepEqual(fromBedrockError(signIn).toJSON(), {
+    error: { message: 'Sign in to Bedrock Bridge first (tray > Sign in).', type: 'authentication_error', param: null, code: 'sign_in_required' },
+  });
+  assert.equal(fromBedrockError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })).status, 401);
+});
+
+test('credentials never reach a message', () => {
+  const mapped = fromBedrockError(sdkError('UnrecognizedClientException', 'Bad key AKIAIOSFODNN7EXAMPLE with Bearer abc.def-ghi', 403));
+  assert.doesNotMatch(mapped.message, /AKIAIOSFODNN7EXAMPLE|abc\.def/);
+  assert.equal(redactSecrets('token ' + 'A'.repeat(200)), 'token [redacted]');
+});
+
+test('network failures, unknown SDK errors and plain values', () => {
+  assert.equal(fromBedrockError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })).status, 502);
+  assert.equal(fromBedrockError(Object.assign(new Error('timed out'), { name: 'TimeoutError' })).status, 504);
+  const unknown = fromBedrockError(sdkError('SomeNewException', 'new', 409));
+  assert.equal(unknown.status, 409);
+  assert.equal(unknown.code, 'SomeNewException');
+  assert.equal(fromBedrockError('boom').status, 500);
+  const existing = new OpenAIError(418, 'teapot');
+  assert.equal(fromBedrockError(existing), existing);
+});
+
+test('unknownModelError is a 404 model_not_found naming GET /v1/models', () => {
+  const error = unknownModelError('gpt-9');
+  assert.equal(error.status, 404);
+  assert.equal(error.type, 'invalid_request_error');
+  assert.equal(error.code, 'model_not_found');
+  assert.equal(error.param, 'model');
+  assert.match(error.message, /'gpt-9'/);
+  assert.match(error.message, /GET \/v1\/models/);
+});

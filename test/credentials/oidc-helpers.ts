@@ -1,0 +1,161 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider from 'oidc-provider';
+
+/** A real OIDC IdP (oidc-provider) with the device flow, on 127.0.0.1:0. */
+export interface TestIdp {
+  issuer: string;
+  clientId: string;
+  /** Completes the browser part of the device flow for `login` (BRIEF section 5), or aborts it. */
+  approve(userCode: string, login: string): Promise<void>;
+  deny(userCode: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+class CookieJar {
+  readonly #cookies = new Map<string, { value: string; path: string }>();
+  store(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const path = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
+      const expired = attributes.some((a) => /^expires=thu, 01 jan 1970/i.test(a.trim()) || /^max-age=0$/i.test(a.trim()));
+      const key = `${name};${path}`;
+      if (expired || value === '') this.#cookies.delete(key);
+      else this.#cookies.set(key, { value, path });
+    }
+  }
+  header(url: URL): string {
+    const out: string[] = [];
+    for (const [key, { value, path }] of this.#cookies) {
+      if (url.pathname.startsWith(path)) out.push(`${key.split(';')[0]}=${value}`);
+    }
+    return out.join('; ');
+  }
+}
+
+interface Page {
+  url: URL;
+  status: number;
+  html: string;
+}
+
+async function browse(jar: CookieJar, url: URL, init: { method?: string; form?: Record<string, string> } = {}): Promise<Page> {
+  let current = url;
+  let method = init.method ?? 'GET';
+  let body: string | undefined = init.form ? new URLSearchParams(init.form).toString() : undefined;
+  for (let hop = 0; hop < 15; hop += 1) {
+    const headers: Record<string, string> = { cookie: jar.header(current) };
+    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await fetch(current, { method, headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
+    jar.store(response);
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel();
+      current = new URL(location, current);
+      method = 'GET';
+      body = undefined;
+      continue;
+    }
+    return { url: current, status: response.status, html: await response.text() };
+  }
+  throw new Error('too many redirects');
+}
+
+function forms(html: string): Array<{ action: string | null; fields: Record<string, string> }> {
+  const out: Array<{ action: string | null; fields: Record<string, string> }> = [];
+  for (const match of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
+    const action = /action="([^"]*)"/i.exec(match[1]!)?.[1] ?? null;
+    const fields: Record<string, string> = {};
+    for (const input of match[2]!.matchAll(/<input\b[^>]*>/gi)) {
+      const name = /name="([^"]*)"/i.exec(input[0])?.[1];
+      const value = /value="([^"]*)"/i.exec(input[0])?.[1] ?? '';
+      if (name && /type="hidden"/i.test(input[0])) fields[name] = value.replace(/&amp;/g, '&');
+    }
+    out.push({ action: action?.replace(/&amp;/g, '&') ?? null, fields });
+  }
+  return out;
+}
+
+export async function startTestIdp(options: { accessTokenTtlSeconds?: number } = {}): Promise<TestIdp> {
+  const clientId = 'bedrock-bridge';
+  let handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server = createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: clientId,
+        client_name: 'Bedrock Bridge',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        response_types: [],
+        redirect_uris: [],
+      },
+    ],
+    features: {
+      devInteractions: { enabled: true },
+      deviceFlow: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    claims: { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email'] },
+    findAccount: (_ctx: unknown, id: string) => ({
+      accountId: id,
+      claims: () => ({ sub: id, preferred_username: id, email: `${id}@example.com` }),
+    }),
+    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, DeviceCode: 600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 600 },
+    cookies: { keys: ['test-cookie-key-not-secret'] },
+    // Keep the test output quiet.
+    renderError: async (ctx: { type: string; body: unknown }, out: unknown) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  } as never);
+  // oidc-provider warns on stdout about dev interactions; that is expected in tests.
+  handler = provider.callback() as typeof handler;
+
+  const device = async (userCode: string, login: string | null): Promise<void> => {
+    const jar = new CookieJar();
+    const start = await browse(jar, new URL('/device', issuer));
+    const input = forms(start.html)[0];
+    if (!input?.fields.xsrf) throw new Error('no device form');
+    const confirmPage = await browse(jar, new URL(input.action ?? '/device', issuer), {
+      method: 'POST',
+      form: { ...input.fields, user_code: userCode },
+    });
+    const confirm = forms(confirmPage.html)[0];
+    if (!confirm) throw new Error(`no confirm form: ${confirmPage.html.slice(0, 300)}`);
+    if (login === null) {
+      await browse(jar, new URL(confirm.action ?? '/device', issuer), { method: 'POST', form: { ...confirm.fields, abort: 'yes' } });
+      return;
+    }
+    let page = await browse(jar, new URL(confirm.action ?? '/device', issuer), { method: 'POST', form: { ...confirm.fields, confirm: 'yes' } });
+    for (let step = 0; step < 4; step += 1) {
+      const form = forms(page.html)[0];
+      if (!form || !form.fields.prompt) break;
+      const fields = form.fields.prompt === 'login' ? { ...form.fields, login, password: 'any' } : form.fields;
+      page = await browse(jar, new URL(form.action ?? page.url.pathname, page.url), { method: 'POST', form: fields });
+    }
+    if (!/Sign-in Success/.test(page.html)) throw new Error(`device approval did not finish: ${page.status} ${page.html.slice(0, 300)}`);
+  };
+
+  return {
+    issuer,
+    clientId,
+    approve: (userCode, login) => device(userCode, login),
+    deny: (userCode) => device(userCode, null),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,70 @@
+import { request } from 'node:http';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+}
+
+/** A plain HTTP/1.1 request with full control over Host, Origin and the body (fetch forbids some). */
+export function rawRequest(options: {
+  port: number;
+  host?: string;
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Send the body with Transfer-Encoding: chunked instead of Content-Length. */
+  chunked?: boolean;
+}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: options.host ?? '127.0.0.1',
+        port: options.port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: options.headers,
+        setHost: !(options.headers && Object.keys(options.headers).some((name) => name.toLowerCase() === 'host')),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (options.body !== undefined) {
+      if (options.chunked) {
+        const body = Buffer.from(options.body);
+        const half = Math.floor(body.length / 2);
+        req.write(body.subarray(0, half));
+        req.write(body.subarray(half));
+      } else {
+        req.setHeader('content-length', Buffer.byteLength(options.body));
+        req.write(options.body);
+      }
+    }
+    req.end();
+  });
+}
+
+/** Asserts the OpenAI error shape and returns the error object. */
+export function openAIErrorOf(response: RawResponse): { message: string; type: string; param: string | null; code: string | null } {
+  const error = response.json?.error;
+  if (!error || typeof error.message !== 'string' || typeof error.type !== 'string' || !('param' in error) || !('code' in error)) {
+    throw new Error(`not an OpenAI error body (status ${response.status}): ${response.text.slice(0, 300)}`);
+  }
+  return error;
+}
