@@ -11,6 +11,7 @@ import {
   SettingsError,
   type SettingsOverrides,
 } from '../core/settings.ts';
+import type { RequestFinishedEvent } from '../core/request-events.ts';
 import { createBedrockClients } from '../server/bedrock-clients.ts';
 import { generateApiKey, startGateway, type RunningGateway } from '../server/gateway.ts';
 import { createCredentialProvider, CredentialSourceError, credentialSourceHelp, credentialSourceName, savedSignInSource } from './credential-options.ts';
@@ -37,6 +38,8 @@ Options:
                          source "bedrock-bridge login" saved, else default):
 ${credentialSourceHelp()}
   --emulator             Start the built-in Bedrock emulator and use it (no AWS account needed)
+  --log-requests         Print one line per request to stderr (model, status, tokens, latency; never
+                         prompt or completion text)
   -h, --help             Show this help
 
 Environment:
@@ -66,6 +69,16 @@ export interface ServeHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** One line per request for --log-requests. Holds no prompt or completion text. */
+export function formatRequestLine(event: RequestFinishedEvent): string {
+  const time = new Date(event.endedAt).toISOString();
+  const model = event.requestedModel && event.requestedModel !== event.modelId ? `${event.requestedModel} -> ${event.modelId ?? '?'}` : (event.modelId ?? event.requestedModel ?? '-');
+  const tokens = `${event.usage.inputTokens + event.usage.cacheReadTokens + event.usage.cacheWriteTokens} in / ${event.usage.outputTokens} out`;
+  const ttft = event.timeToFirstTokenMs !== null ? ` first token ${event.timeToFirstTokenMs} ms` : '';
+  const error = event.errorType ? ` ${event.errorType}` : '';
+  return `${time} ${event.status}${error} ${event.route}${event.stream ? ' (stream)' : ''} ${model} ${tokens} ${event.latencyMs} ms${ttft}`;
+}
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`--port expects 0-65535, got "${value}"`);
@@ -89,6 +102,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
       'allow-origin': { type: 'string', multiple: true },
       auth: { type: 'string' },
       emulator: { type: 'boolean' },
+      'log-requests': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -137,7 +151,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     const explicit = values.auth !== undefined || typeof (settings.auth as { source?: unknown }).source === 'string';
     const source = credentialSourceName(values.auth, settings, explicit ? null : await savedSignInSource(dataDirectory));
     credentials = await createCredentialProvider(source, { env: io.env, settings, region, dataDirectory });
-    credentialLabel = source;
+    credentialLabel = source === 'default' ? 'default (the AWS SDK credential chain)' : source;
   }
 
   const clients = createBedrockClients({
@@ -167,6 +181,10 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     clients.destroy();
     await emulator?.close();
     throw error;
+  }
+
+  if (values['log-requests']) {
+    gateway.events.on('request-finished', (event) => io.stderr(formatRequestLine(event)));
   }
 
   io.stdout('Bedrock Bridge is ready.');

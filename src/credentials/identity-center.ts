@@ -319,23 +319,11 @@ export class IdentityCenterSource implements CredentialSource {
   }
 
   async #fetchRoleCredentials(): Promise<AwsCredentialIdentity> {
-    let accessToken = await this.#accessToken();
-    const role = await this.#resolveRole(accessToken);
-    const get = (token: string) =>
-      this.#portal.send(new GetRoleCredentialsCommand({ accessToken: token, accountId: role.accountId, roleName: role.roleName }));
-    let out;
-    try {
-      out = await get(accessToken);
-    } catch (error) {
-      if (errorName(error) !== 'UnauthorizedException') throw error;
-      accessToken = await this.#accessToken(true);
-      try {
-        out = await get(accessToken);
-      } catch (retryError) {
-        if (errorName(retryError) === 'UnauthorizedException') return this.#sessionOver();
-        throw retryError;
-      }
-    }
+    const { role, out } = await this.#withToken(async (token) => {
+      const role = await this.#resolveRole(token);
+      const out = await this.#portal.send(new GetRoleCredentialsCommand({ accessToken: token, accountId: role.accountId, roleName: role.roleName }));
+      return { role, out };
+    });
     const c = out.roleCredentials;
     if (!c?.accessKeyId || !c.secretAccessKey || !c.sessionToken || !c.expiration) {
       throw new Error('Identity Center returned incomplete role credentials');
@@ -349,12 +337,18 @@ export class IdentityCenterSource implements CredentialSource {
     };
   }
 
+  /** Runs a portal call; on 401 renews the access token once and retries; a second 401 means the session is over. */
   async #withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
     try {
       return await call(await this.#accessToken());
     } catch (error) {
       if (errorName(error) !== 'UnauthorizedException') throw error;
-      return call(await this.#accessToken(true));
+    }
+    try {
+      return await call(await this.#accessToken(true));
+    } catch (error) {
+      if (errorName(error) === 'UnauthorizedException') return this.#sessionOver();
+      throw error;
     }
   }
 

@@ -1,6 +1,7 @@
 import { defaultDataDirectory } from '../core/paths.ts';
 import type { CredentialSource, CredentialSourceKind, SignInUi } from './credential-source.ts';
 import { CredentialConfigurationError } from './errors.ts';
+import { SignInRequiredError } from './sign-in-required-error.ts';
 import { AwsProfileSource, EnvSource } from './aws-sdk-sources.ts';
 import { IdentityCenterSource } from './identity-center.ts';
 import { OrgGatewaySource } from './org-gateway.ts';
@@ -129,8 +130,18 @@ export async function createCredentialSource(
     source = new OrgGatewaySource({ settings: resolved.orgGateway, vault, ui, ...refresh });
   }
   await source.restore();
-  if (!source.signedIn && deps.signInIfNeeded !== false) {
-    await source.signIn(deps.signal ? { signal: deps.signal } : {});
+  if (deps.signInIfNeeded !== false) {
+    const signInOptions = deps.signal ? { signal: deps.signal } : {};
+    if (!source.signedIn) await source.signIn(signInOptions);
+    // Fetch once now: a stored session the org has ended means signing in again before serving, and a
+    // configuration problem (no role chosen, not entitled) shows at start-up, not on the first request.
+    try {
+      await source.credentials();
+    } catch (error) {
+      if (!(error instanceof SignInRequiredError)) throw error;
+      await source.signIn(signInOptions);
+      await source.credentials();
+    }
   }
   return source;
 }

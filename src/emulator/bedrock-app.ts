@@ -6,10 +6,11 @@ import { Hono, type Context } from 'hono';
 import { awsError, EmulatedAwsError, validationError, type AwsErrorSpec } from './aws-errors.ts';
 import type { ModelCatalog, EmulatedModel, InferenceProfileSummary } from './catalog.ts';
 import type { CredentialRegistry } from './credential-registry.ts';
+import { anthropicResponse, anthropicStreamEvents, anthropicToConverse } from './anthropic-native.ts';
 import { invokeEmbeddingModel } from './embeddings.ts';
 import { encodeEvent, encodeException } from './eventstream.ts';
 import { redactHeaders, type EmulatorOperation, type RecordedRequest, type RequestRecorder } from './recorder.ts';
-import { buildConverseReply, textDeltas, validateConverseRequest, type ReplyBlock, type ScriptedReply } from './scripted-model.ts';
+import { buildConverseReply, countInputTokens, textDeltas, validateConverseRequest, type ReplyBlock, type ScriptedReply } from './scripted-model.ts';
 import { verifySigV4Request } from './sigv4.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -49,14 +50,22 @@ function jsonResponse(payload: unknown, requestId: string, extra?: Record<string
   return new Response(JSON.stringify(payload), { status: 200, headers: { ...JSON_HEADERS, 'x-amzn-requestid': requestId, ...extra } });
 }
 
-function sleep(ms: number, signal: { closed: boolean; timers: Set<NodeJS.Timeout> }): Promise<void> {
+interface StreamState {
+  closed: boolean;
+  timer: NodeJS.Timeout | undefined;
+  wake: (() => void) | undefined;
+}
+
+/** Waits `ms`, or until the stream closes (then resolves at once, so the writer loop can finish). */
+function sleep(ms: number, state: StreamState): Promise<void> {
   return new Promise((resolve) => {
-    if (signal.closed) return resolve();
-    const timer = setTimeout(() => {
-      signal.timers.delete(timer);
+    if (state.closed) return resolve();
+    state.wake = resolve;
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      state.wake = undefined;
       resolve();
     }, ms);
-    signal.timers.add(timer);
   });
 }
 
@@ -197,7 +206,7 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
     entry.status = 200;
     entry.stopReason = reply.stopReason;
     if (!stream) {
-      if (reply.delayMs > 0) await new Promise((r) => setTimeout(r, reply.delayMs));
+      if (reply.delayMs > 0) await new Promise((r) => setTimeout(r, reply.delayMs).unref());
       entry.usage = reply.usage;
       finish();
       return jsonResponse(
@@ -210,13 +219,19 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
         requestId,
       );
     }
-    await writeEventStream(c, requestId, entry, finish, reply);
+    await writeEventStream(c, requestId, entry, finish, reply, converseStreamEvents(reply));
     return RESPONSE_ALREADY_SENT;
   }
 
-  async function writeEventStream(c: Ctx, requestId: string, entry: RecordedRequest, finish: () => void, reply: ScriptedReply): Promise<void> {
+  async function writeEventStream(
+    c: Ctx,
+    requestId: string,
+    entry: RecordedRequest,
+    finish: () => void,
+    reply: ScriptedReply,
+    events: StreamEvent[],
+  ): Promise<void> {
     const outgoing = c.env.outgoing as StreamingResponse;
-    const events = converseStreamEvents(reply);
     let cutAt = events.length;
     if (reply.failMidStream) {
       const deltas = events.filter((e) => e.delta).length;
@@ -224,8 +239,9 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
       cutAt = events.findIndex((e) => e.delta && --keep === 0) + 1;
     }
     outgoing.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId });
-    const finishStream = (): void => {
-      if (reply.failMidStream) entry.errorType = reply.failMidStream.eventType;
+    const finishStream = (disconnected = false): void => {
+      if (disconnected) entry.errorType = 'ClientDisconnected';
+      else if (reply.failMidStream) entry.errorType = reply.failMidStream.eventType;
       else entry.usage = reply.usage;
       finish();
     };
@@ -238,11 +254,14 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
       return;
     }
     // Slow stream: one frame per delay, each written (and so flushed) as it is produced.
-    const state = { closed: false, timers: new Set<NodeJS.Timeout>() };
+    const state: StreamState = { closed: false, timer: undefined, wake: undefined };
     const onClose = (): void => {
       state.closed = true;
-      for (const timer of state.timers) clearTimeout(timer);
-      state.timers.clear();
+      if (state.timer) clearTimeout(state.timer);
+      state.timer = undefined;
+      const wake = state.wake;
+      state.wake = undefined;
+      wake?.();
     };
     outgoing.once('close', onClose);
     void (async () => {
@@ -257,11 +276,9 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
           if (!state.closed) outgoing.write(encodeException(reply.failMidStream.eventType, reply.failMidStream.message));
         }
         outgoing.end();
-      } else if (!reply.failMidStream) {
-        entry.errorType = 'ClientDisconnected';
       }
       outgoing.off('close', onClose);
-      finishStream();
+      finishStream(state.closed);
     })();
   }
 
@@ -275,9 +292,35 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
       entry.body = body;
       const { model } = catalog.resolveForInvocation(modelId);
       if (model.kind === 'chat') {
-        throw validationError(
-          'This emulator answers InvokeModel only for embedding models; use Converse or ConverseStream for chat models.',
-        );
+        if (model.providerName !== 'Anthropic') {
+          throw validationError('This emulator answers InvokeModel for chat models only in Anthropic\'s native format; use Converse or ConverseStream.');
+        }
+        const converseBody = anthropicToConverse(body);
+        validateConverseRequest(converseBody, model);
+        const reply = buildConverseReply(converseBody, { model, modelId, attempt: entry.attempt, promptCache }, stream);
+        const seed = `${requestId}`;
+        entry.status = 200;
+        entry.stopReason = reply.stopReason;
+        if (stream) {
+          const events: StreamEvent[] = anthropicStreamEvents(reply, model.modelId, seed).map(({ event, delta }) => ({
+            type: 'chunk',
+            payload: { bytes: Buffer.from(JSON.stringify(event)).toString('base64') },
+            delta,
+          }));
+          await writeEventStream(c, requestId, entry, finish, reply, events);
+          return RESPONSE_ALREADY_SENT;
+        }
+        if (reply.delayMs > 0) await new Promise((r) => setTimeout(r, reply.delayMs).unref());
+        entry.usage = reply.usage;
+        finish();
+        const headers: Record<string, string> = {
+          'x-amzn-bedrock-input-token-count': String(reply.usage.inputTokens),
+          'x-amzn-bedrock-output-token-count': String(reply.usage.outputTokens),
+          'x-amzn-bedrock-invocation-latency': String(reply.latencyMs),
+        };
+        if (reply.usage.cacheReadInputTokens !== undefined) headers['x-amzn-bedrock-cache-read-input-token-count'] = String(reply.usage.cacheReadInputTokens);
+        if (reply.usage.cacheWriteInputTokens !== undefined) headers['x-amzn-bedrock-cache-write-input-token-count'] = String(reply.usage.cacheWriteInputTokens);
+        return jsonResponse(anthropicResponse(reply, model.modelId, seed), requestId, headers);
       }
       if (stream) throw validationError('The model is unsupported for streaming.');
       const result = invokeEmbeddingModel(model, body);
@@ -293,6 +336,33 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
     }
   }
 
+  async function handleCountTokens(c: Ctx): Promise<Response> {
+    const modelId = modelParam(c);
+    const { requestId, entry, finish, raw, error } = await begin(c, 'CountTokens', modelId);
+    if (error) return error;
+    try {
+      const body = parseBody(raw);
+      entry.body = body;
+      const { model } = catalog.resolveForInvocation(modelId);
+      if (model.providerName !== 'Anthropic' || model.kind !== 'chat') throw validationError("The provided model doesn't support counting tokens.");
+      let converseBody: Json;
+      if (body.input?.converse) converseBody = body.input.converse;
+      else if (typeof body.input?.invokeModel?.body === 'string') {
+        converseBody = anthropicToConverse(JSON.parse(Buffer.from(body.input.invokeModel.body, 'base64').toString('utf8')));
+      } else throw validationError('CountTokens input must have either converse or invokeModel.');
+      validateConverseRequest(converseBody, model);
+      const counted = countInputTokens(converseBody, modelId, new Set());
+      const inputTokens = counted.input + counted.cacheRead + counted.cacheWrite;
+      entry.status = 200;
+      entry.usage = { inputTokens, outputTokens: 0, totalTokens: inputTokens };
+      finish();
+      return jsonResponse({ inputTokens }, requestId);
+    } catch (err) {
+      return fail(err, requestId, entry, finish);
+    }
+  }
+
+  app.post('/model/:modelId/count-tokens', (c) => handleCountTokens(c));
   app.post('/model/:modelId/converse', (c) => handleConverse(c, false));
   app.post('/model/:modelId/converse-stream', (c) => handleConverse(c, true));
   app.post('/model/:modelId/invoke', (c) => handleInvoke(c, false));

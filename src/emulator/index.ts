@@ -16,6 +16,7 @@ export { awsError, EmulatedAwsError, BEDROCK_ERROR_STATUS, type AwsErrorSpec, ty
 export { listenDualProtocol, type DualProtocolServer } from './listener.ts';
 export { countWords, type EmulatedUsage } from './scripted-model.ts';
 export { deterministicVector } from './embeddings.ts';
+export { encodeEvent, encodeException, encodeFrame, encodeStringHeaders } from './eventstream.ts';
 
 /** A fixed, obviously fake key pair for `serve --emulator` and tests. Registered by startEmulator. */
 export const DEFAULT_EMULATOR_CREDENTIALS: { accessKeyId: string; secretAccessKey: string } = {

@@ -5,6 +5,7 @@ export type EmulatorOperation =
   | 'ConverseStream'
   | 'InvokeModel'
   | 'InvokeModelWithResponseStream'
+  | 'CountTokens'
   | 'ListFoundationModels'
   | 'GetFoundationModel'
   | 'ListInferenceProfiles'

@@ -14,7 +14,16 @@ export interface BedrockClientsOptions {
   controlEndpoint?: string;
   /** SDK attempts per call (default 1: throttling goes straight to the client, which retries itself). */
   maxAttempts?: number;
+  /**
+   * Runtime transport. `pooled` (default): requests share HTTP/2 sessions, up to
+   * `maxConcurrentStreams` streams each. `sdk-default`: the SDK's own choice for Bedrock runtime,
+   * which opens a new connection (TCP + TLS handshake) for every request.
+   */
+  http2?: 'pooled' | 'sdk-default';
+  /** Streams per pooled HTTP/2 session before another session is opened (default 100). */
+  maxConcurrentStreams?: number;
 }
+
 
 export interface BedrockClients {
   runtime: BedrockRuntimeClient;
@@ -35,6 +44,11 @@ export function createBedrockClients(options: BedrockClientsOptions): BedrockCli
   const runtime = new BedrockRuntimeClient({
     ...common,
     ...(options.runtimeEndpoint ? { endpoint: options.runtimeEndpoint } : {}),
+    // The SDK's default for this client is disableConcurrentStreams: true, a new connection per
+    // request. Pooling keeps the HTTP/2 session (and its TLS handshake) between requests.
+    ...(options.http2 === 'sdk-default'
+      ? {}
+      : { requestHandler: { disableConcurrentStreams: false, maxConcurrentStreams: options.maxConcurrentStreams ?? 100 } }),
   });
   const control = new BedrockClient({
     ...common,

@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --quick | --scale=N] [--profile] [--targets=direct,bridge,portkey]
- *   [--scenarios=chat,stream1,stream50] [--bridge-handler=default|h2-pooled|h1-keepalive]
+ *   [--scenarios=chat,stream1,stream50] [--bridge-handler=default|sdk-default|h2-pooled|h1-keepalive]
  *   [--direct-handler=...] [--bridge-build=source|bundle] [--rounds=8] [--count-c1=2000] [--count-c32=4000]
  *
  * One run, one emulator: the AWS SDK called directly (baseline), Bedrock Bridge's gateway and
@@ -25,7 +25,9 @@ import {
   type TargetName,
 } from './support/report.ts';
 import { summarizeProfile } from './support/profile-summary.ts';
-import { parseHandlerName } from './support/handlers.ts';
+import { parseHandlerName, requestHandlerOptions } from './support/handlers.ts';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { createBedrockClients } from '../../src/server/bedrock-clients.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = path.join(root, '.bench');
@@ -102,7 +104,18 @@ async function main(): Promise<void> {
     const pids: Partial<Record<TargetName, number>> = {};
 
     if (settings.targets.includes('direct')) {
-      targets.push(directTarget({ endpoint: emulatorUrl, region, credentials, modelId: settings.model, handler: settings.directHandler }));
+      // `default`: the very client factory the bridge uses, so both sides share one transport setup.
+      const client =
+        settings.directHandler === 'default'
+          ? createBedrockClients({ region, credentials, runtimeEndpoint: emulatorUrl }).runtime
+          : new BedrockRuntimeClient({
+              endpoint: emulatorUrl,
+              region,
+              credentials,
+              maxAttempts: 1,
+              ...requestHandlerOptions(settings.directHandler),
+            });
+      targets.push(directTarget({ client, modelId: settings.model }));
     }
 
     if (settings.targets.includes('bridge')) {
@@ -144,10 +157,20 @@ async function main(): Promise<void> {
 
     if (settings.targets.includes('portkey')) {
       const port = await freePort();
+      // Under --profile Portkey runs through a tiny entry that exits cleanly on SIGTERM (so the profile is written).
+      const portkeyProfileDir = path.join(outDir, 'profile-portkey');
+      if (profile) mkdirSync(portkeyProfileDir, { recursive: true });
       const portkey = await startPolledChild(
         'portkey',
-        [path.join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${port}`, '--headless'],
+        [
+          profile
+            ? path.join(root, 'test/bench/support/portkey-entry.ts')
+            : path.join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+          `--port=${port}`,
+          '--headless',
+        ],
         `http://127.0.0.1:${port}/`,
+        profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${portkeyProfileDir}`] } : {},
       );
       children.push(portkey);
       pids.portkey = portkey.pid;
@@ -323,18 +346,24 @@ async function main(): Promise<void> {
     log(`\nresults written to ${path.relative(root, file)}`);
 
     if (profile) {
-      const dir = path.join(outDir, 'profile');
-      const newest = readdirSync(dir)
-        .filter((f) => f.endsWith('.cpuprofile'))
-        .map((f) => path.join(dir, f))
-        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-      if (newest) {
-        const summary = summarizeProfile(newest);
-        writeFileSync(path.join(outDir, 'profile-summary.txt'), `${summary}\n`);
-        process.stdout.write(`\nCPU profile of the bridge process (${path.relative(root, newest)}):\n${summary}\n`);
-      } else {
-        log('no .cpuprofile was written (did the bridge child exit normally?)');
+      const summaries: string[] = [];
+      for (const [name, dir] of [
+        ['bridge', path.join(outDir, 'profile')],
+        ['portkey', path.join(outDir, 'profile-portkey')],
+      ] as const) {
+        if (!settings.targets.includes(name)) continue;
+        const newest = readdirSync(dir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => path.join(dir, f))
+          .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+        if (!newest) {
+          log(`no .cpuprofile was written for ${name} (did it exit normally?)`);
+          continue;
+        }
+        summaries.push(`CPU profile of the ${name} process (${path.relative(root, newest)}):\n${summarizeProfile(newest)}`);
       }
+      writeFileSync(path.join(outDir, 'profile-summary.txt'), `${summaries.join('\n\n')}\n`);
+      process.stdout.write(`\n${summaries.join('\n\n')}\n`);
     }
   } finally {
     for (const child of children.reverse()) await child.stop().catch(() => {});

@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RequestEventBus } from '../../src/core/request-events.ts';
 import { startUsagePipeline } from '../../src/usage/index.ts';
 import { UsageLedger, type LedgerDurability } from '../../src/usage/ledger.ts';
 import { makeRecord } from '../usage/fixtures/records.ts';
@@ -41,6 +42,31 @@ async function benchRecord(): Promise<void> {
   ledger.close();
   const s = summarize(perCall);
   console.log(`record() on the hot path (${perCall.length} calls): median ${fmt(s.median, 3)} us, p99 ${fmt(s.p99, 3)} us, mean ${fmt(s.mean, 3)} us`);
+}
+
+async function benchHandle(): Promise<void> {
+  const events = new RequestEventBus();
+  const pipeline = startUsagePipeline({ dataDir: join(dir, 'handle'), events, region: 'us-east-1' });
+  const list = Array.from({ length: 50_000 }, (_, i) => {
+    const r = makeRecord(i);
+    return {
+      id: r.id, startedAt: r.startedAt, endedAt: r.endedAt, route: r.route, requestedModel: r.requestedModel, modelId: r.modelId, region: r.region,
+      stream: r.stream, status: r.status, errorType: r.errorType, latencyMs: r.latencyMs, timeToFirstTokenMs: r.timeToFirstTokenMs, userAgent: r.client,
+      usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheWriteTokens: r.cacheWriteTokens },
+    };
+  });
+  const perCall: number[] = [];
+  for (let i = 0; i < list.length; i += 32) {
+    for (let j = i; j < Math.min(list.length, i + 32); j++) {
+      const t0 = process.hrtime.bigint();
+      events.emit('request-finished', list[j]!);
+      perCall.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await pipeline.close();
+  const s = summarize(perCall);
+  console.log(`request-finished -> pipeline (price + record + buffer), per event: median ${fmt(s.median, 3)} us, p99 ${fmt(s.p99, 3)} us, mean ${fmt(s.mean, 3)} us`);
 }
 
 async function benchCommit(durability: LedgerDurability, writer: 'worker' | 'inline'): Promise<void> {
@@ -124,6 +150,7 @@ async function benchGateway(): Promise<void> {
 
 try {
   await benchRecord();
+  await benchHandle();
   for (const writer of ['worker', 'inline'] as const) for (const durability of ['normal', 'full'] as const) await benchCommit(durability, writer);
   if (!process.argv.includes('--no-gateway')) await benchGateway();
 } finally {

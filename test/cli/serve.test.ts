@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { DEFAULT_EMULATOR_CREDENTIALS, startEmulator } from '../../src/emulator/index.ts';
 import { parseSse } from '../support/sse.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -59,7 +60,7 @@ describe('bedrock-bridge serve', () => {
   });
 
   it('starts with --emulator --port 0, prints the URL and a generated key, and answers', async () => {
-    const started = await startServe(['--emulator', '--port', '0'], cleanEnv(home));
+    const started = await startServe(['--emulator', '--port', '0', '--log-requests'], cleanEnv(home));
     children.push(started.child);
     assert.match(started.baseURL, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
     assert.doesNotMatch(started.baseURL, /:0\/v1$/);
@@ -76,6 +77,13 @@ describe('bedrock-bridge serve', () => {
 
     const unauthorized = await fetch(`${started.baseURL}/models`);
     assert.equal(unauthorized.status, 401);
+    // --log-requests: one line for the chat request, without its text.
+    const deadline = Date.now() + 5000;
+    while (!/200 \/v1\/chat\/completions gpt-4o-mini -> \S+ \d+ in \/ \d+ out \d+ ms/.test(started.output()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.match(started.output(), /200 \/v1\/chat\/completions gpt-4o-mini -> \S+ \d+ in \/ \d+ out \d+ ms/);
+    assert.ok(!started.output().includes('hello'), 'no prompt text in the log');
 
     started.child.kill('SIGTERM');
     assert.equal(await started.exit, 0);
@@ -119,6 +127,45 @@ describe('bedrock-bridge serve', () => {
 
     assert.equal(await started.exit, 0);
     assert.match(started.output(), /SIGTERM/);
+  });
+
+  it('--auth env with AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL_BEDROCK reaches that endpoint', async () => {
+    const emulator = await startEmulator({ port: 0, host: '127.0.0.1', region: 'us-west-2' });
+    try {
+      const env: NodeJS.ProcessEnv = {
+        ...cleanEnv(home),
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
+        AWS_ENDPOINT_URL_BEDROCK: emulator.url,
+        AWS_ACCESS_KEY_ID: DEFAULT_EMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: DEFAULT_EMULATOR_CREDENTIALS.secretAccessKey,
+        AWS_REGION: 'us-west-2',
+        BEDROCK_BRIDGE_API_KEY: 'env-key',
+      };
+      delete env.AWS_SESSION_TOKEN;
+      delete env.AWS_PROFILE;
+      const started = await startServe(['--auth', 'env', '--port', '0', '--model', 'mine=amazon.nova-micro-v1:0'], env);
+      children.push(started.child);
+      assert.match(started.output(), /Region:\s+us-west-2/);
+      assert.match(started.output(), /Credentials:\s+env/);
+      const response = await fetch(`${started.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer env-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'mine', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      assert.equal(response.status, 200);
+      const recorded = emulator.recorder.last('Converse');
+      assert.ok(recorded, 'the request reached the endpoint from AWS_ENDPOINT_URL_BEDROCK_RUNTIME');
+      assert.equal(recorded.modelId, 'amazon.nova-micro-v1:0');
+      assert.equal(recorded.accessKeyId, DEFAULT_EMULATOR_CREDENTIALS.accessKeyId);
+      const models = await fetch(`${started.baseURL}/models`, { headers: { authorization: 'Bearer env-key' } });
+      assert.equal(models.status, 200);
+      assert.equal(models.headers.get('x-bedrock-bridge-models-degraded'), null);
+      assert.ok(emulator.recorder.last('ListFoundationModels'), 'the control plane went to AWS_ENDPOINT_URL_BEDROCK');
+      started.child.kill('SIGINT');
+      assert.equal(await started.exit, 0);
+    } finally {
+      await emulator.close();
+    }
   });
 
   it('prints help and rejects unknown flags', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { APICallError, Output, generateText, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
 import { startTestBridge } from '../support/bridge.ts';
 import { CHAT_MODEL, callingText, echoOf, lastConverseRequest } from '../support/clients.ts';
@@ -128,6 +128,40 @@ describe('Vercel AI SDK', () => {
     assert.equal(steps[0]!.toolCalls[0]!.toolName, 'get_weather');
   });
 
+  test('parallel tool calls, streamed: both tools execute with their own args', async () => {
+    const calls: string[] = [];
+    const result = streamText({
+      model: provider.chatModel(CHAT_MODEL),
+      prompt: 'Weather and time? [[tools:2]]',
+      maxRetries: 0,
+      tools: {
+        get_weather: tool({
+          inputSchema: z.object({ city: z.string() }),
+          execute: async ({ city }) => {
+            calls.push(`weather:${city}`);
+            return 'sunny';
+          },
+        }),
+        get_time: tool({
+          inputSchema: z.object({ zone: z.enum(['UTC', 'CET']) }),
+          execute: async ({ zone }) => {
+            calls.push(`time:${zone}`);
+            return '12:00';
+          },
+        }),
+      },
+      stopWhen: stepCountIs(3),
+    });
+    const text = await result.text;
+    assert.deepEqual(calls.sort(), ['time:UTC', 'weather:example']);
+    assert.equal(text, 'tool result: sunny; 12:00');
+    const steps = await result.steps;
+    assert.deepEqual(
+      steps[0]!.toolCalls.map((call) => call.toolName),
+      ['get_weather', 'get_time'],
+    );
+  });
+
   test('reasoning: the top-level reasoning option becomes reasoning_effort; reasoning text stays apart', async () => {
     const result = await generateText({
       model: provider.chatModel(CHAT_MODEL),
@@ -149,5 +183,62 @@ describe('Vercel AI SDK', () => {
     }
     assert.equal(reasoning, 'Thinking about: Think first');
     assert.equal(text, echoOf('Think first'));
+  });
+
+  test('structured output: Output.object with a zod schema (json_schema response_format)', async () => {
+    const structured = createOpenAICompatible({
+      name: 'bedrock-bridge',
+      baseURL: bridge.baseURL,
+      apiKey: bridge.apiKey,
+      supportsStructuredOutputs: true,
+    });
+    const City = z.object({ city: z.enum(['Lyon', 'Nice']), country: z.literal('France') });
+    const result = await generateText({
+      model: structured.chatModel(CHAT_MODEL),
+      prompt: 'A French city, please',
+      output: Output.object({ schema: City }),
+      maxRetries: 0,
+    });
+    assert.deepEqual(result.output, { city: 'Lyon', country: 'France' });
+  });
+
+  test('errors: unknown model -> APICallError 404; throttling -> APICallError 429, retryable', async () => {
+    await assert.rejects(
+      generateText({ model: provider.chatModel('no-such-model-anywhere'), prompt: 'hi', maxRetries: 0 }),
+      (error: unknown) => {
+        assert.ok(APICallError.isInstance(error), `got ${String(error)}`);
+        assert.equal(error.statusCode, 404);
+        assert.match(error.message, /no-such-model-anywhere/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      generateText({ model: provider.chatModel(CHAT_MODEL), prompt: 'slow down [[throttle]]', maxRetries: 0 }),
+      (error: unknown) => {
+        assert.ok(APICallError.isInstance(error), `got ${String(error)}`);
+        assert.equal(error.statusCode, 429);
+        assert.equal(error.isRetryable, true);
+        return true;
+      },
+    );
+  });
+
+  test('a mid-stream failure surfaces as an error part after some text', async () => {
+    const result = streamText({
+      model: provider.chatModel(CHAT_MODEL),
+      prompt: 'one two three four five six [[fail-mid-stream]]',
+      maxRetries: 0,
+      onError: () => {},
+    });
+    let text = '';
+    const errors: unknown[] = [];
+    for await (const part of result.stream) {
+      if (part.type === 'text-delta') text += part.text;
+      else if (part.type === 'error') errors.push(part.error);
+    }
+    assert.equal(errors.length, 1, 'one error part');
+    assert.match(JSON.stringify(errors[0]) + String((errors[0] as { message?: string }).message ?? ''), /mid-response/);
+    const full = echoOf('one two three four five six');
+    assert.ok(text.length > 0 && text.length < full.length && full.startsWith(text), `a strict prefix arrived: ${JSON.stringify(text)}`);
   });
 });

@@ -136,4 +136,34 @@ describe('LangChain ChatOpenAI', () => {
     assert.equal(sent.messages[1]!.content.find((block) => block.toolUse)?.toolUse.toolUseId, call.id);
     assert.equal(sent.messages[2]!.content.find((block) => block.toolResult)?.toolResult.toolUseId, call.id);
   });
+
+  test('withStructuredOutput (zod): the parsed object', async () => {
+    const City = z.object({ city: z.enum(['Lyon', 'Nice']), country: z.literal('France') });
+    const structured = chat.withStructuredOutput(City, { name: 'city' });
+    const result = await structured.invoke('A French city, please');
+    assert.deepEqual(result, { city: 'Lyon', country: 'France' });
+  });
+
+  test('errors keep their HTTP status: unknown model 404, throttling 429, mid-stream failure throws', async () => {
+    const unknown = new ChatOpenAI({ model: 'no-such-model-anywhere', apiKey: bridge.apiKey, maxRetries: 0, configuration: { baseURL: bridge.baseURL } });
+    await assert.rejects(unknown.invoke('hi'), (error: unknown) => {
+      assert.equal((error as { status?: number }).status, 404, `got ${String(error)}`);
+      assert.match(String((error as Error).message), /no-such-model-anywhere/);
+      return true;
+    });
+    await assert.rejects(chat.invoke('slow down [[throttle]]'), (error: unknown) => {
+      assert.equal((error as { status?: number }).status, 429, `got ${String(error)}`);
+      return true;
+    });
+    let text = '';
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of await chat.stream('one two three four five six [[fail-mid-stream]]')) {
+          if (typeof chunk.content === 'string') text += chunk.content;
+        }
+      })(),
+      /mid-response/,
+    );
+    assert.ok(echoOf('one two three four five six').startsWith(text) && text.length > 0, `a prefix arrived: ${JSON.stringify(text)}`);
+  });
 });

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import OpenAI, { APIError, AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
+import OpenAI, { APIError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
+import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { startTestBridge } from '../support/bridge.ts';
 import { CHAT_MODEL, EMBEDDING_MODEL, TIME_ARGS, TIME_TOOL, WEATHER_ARGS, WEATHER_TOOL, callingText, echoOf, lastConverseRequest } from '../support/clients.ts';
@@ -36,13 +38,21 @@ async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<Chat
 
 describe('openai SDK: chat completions', () => {
   test('non-streaming: echoes deterministically, with usage and finish_reason stop', async () => {
-    const completion = await client.chat.completions.create({
-      model: CHAT_MODEL,
-      messages: [
-        { role: 'system', content: 'You are terse.' },
-        { role: 'user', content: 'Hello there, bridge' },
-      ],
-    });
+    const { data: completion, request_id: requestId } = await client.chat.completions
+      .create({
+        model: CHAT_MODEL,
+        messages: [
+          { role: 'system', content: 'You are terse.' },
+          { role: 'user', content: 'Hello there, bridge' },
+        ],
+      })
+      .withResponse();
+    assert.ok(requestId, 'x-request-id is sent');
+    assert.equal(completion.id, `chatcmpl-${requestId}`);
+    assert.ok(
+      bridge.events.some((event) => event.id === requestId && event.status === 200),
+      'the request-finished event carries the same id',
+    );
     assert.equal(completion.object, 'chat.completion');
     assert.equal(completion.model, CHAT_MODEL);
     assert.equal(completion.choices.length, 1);
@@ -186,6 +196,45 @@ describe('openai SDK: chat completions', () => {
         ['get_weather', WEATHER_ARGS],
         ['get_time', TIME_ARGS],
       ],
+    );
+  });
+
+  test('reasoning, text and two tool calls in one stream: indices still 0,1; usage chunk last', async () => {
+    const stream = await client.chat.completions.create({
+      model: CHAT_MODEL,
+      stream: true,
+      stream_options: { include_usage: true },
+      reasoning_effort: 'low',
+      tools,
+      messages: [{ role: 'user', content: 'think and call [[tools:2]]' }],
+    });
+    const chunks = await collect(stream);
+    let reasoning = '';
+    let text = '';
+    const calls: Array<{ index: number; id: string; name: string; args: string }> = [];
+    for (const chunk of chunks) {
+      const delta = chunk.choices[0]?.delta as (ChatCompletionChunk.Choice.Delta & { reasoning_content?: string }) | undefined;
+      reasoning += delta?.reasoning_content ?? '';
+      text += delta?.content ?? '';
+      for (const call of delta?.tool_calls ?? []) {
+        if (call.id) calls.push({ index: call.index, id: call.id, name: call.function?.name ?? '', args: '' });
+        calls.find((entry) => entry.index === call.index)!.args += call.function?.arguments ?? '';
+      }
+    }
+    assert.equal(reasoning, 'Thinking about: think and call');
+    assert.equal(text, callingText('get_weather', 'get_time'));
+    assert.deepEqual(
+      calls.map(({ index, name, args }) => [index, name, JSON.parse(args)]),
+      [
+        [0, 'get_weather', WEATHER_ARGS],
+        [1, 'get_time', TIME_ARGS],
+      ],
+    );
+    assert.deepEqual(chunks.at(-1)!.choices, []);
+    assert.ok((chunks.at(-1)!.usage?.completion_tokens ?? 0) > 0);
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.choices[0]?.finish_reason).filter((reason) => reason != null),
+      ['tool_calls'],
     );
   });
 
@@ -465,12 +514,24 @@ describe('openai SDK: more of the chat surface', () => {
       if (received === 2) break; // leaving the loop aborts the SDK's request
     }
     const recorded = bridge.emulator.recorder.last('ConverseStream')!;
-    await recorded.done;
+    await within(recorded.done, 5000, 'the emulator to see the upstream stream end');
     assert.equal(recorded.errorType, 'ClientDisconnected', 'the emulator saw the stream cancelled before its end');
     const event = await waitForEvent((candidate) => candidate.stream && candidate.errorType === 'client_closed_request');
     assert.equal(event.status, 200);
   });
 });
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function waitForEvent(match: (event: Bridge['events'][number]) => boolean, timeoutMs = 5000): Promise<Bridge['events'][number]> {
   const deadline = Date.now() + timeoutMs;
@@ -481,6 +542,89 @@ async function waitForEvent(match: (event: Bridge['events'][number]) => boolean,
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('openai SDK: load and encoding', () => {
+  test('concurrent streams from one client do not cross: each gets its own echo', async () => {
+    const prompts = Array.from({ length: 8 }, (_, index) => `stream ${index} says ${'word '.repeat(index + 1).trim()} [[slow:10ms]]`);
+    const texts = await Promise.all(
+      prompts.map(async (prompt) => {
+        const stream = await client.chat.completions.create({ model: CHAT_MODEL, stream: true, messages: [{ role: 'user', content: prompt }] });
+        let text = '';
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+        return text;
+      }),
+    );
+    assert.deepEqual(texts, prompts.map(echoOf));
+  });
+
+  test('a long stream (2,000 deltas) arrives whole and in order', async () => {
+    const stream = await client.chat.completions.create({
+      model: CHAT_MODEL,
+      stream: true,
+      messages: [{ role: 'user', content: 'alpha beta gamma [[chunks:2000]]' }],
+    });
+    let text = '';
+    let deltas = 0;
+    for await (const chunk of stream) {
+      const content = chunk.choices[0]?.delta.content;
+      if (content) {
+        deltas += 1;
+        text += content;
+      }
+    }
+    const source = ['echo:', 'alpha', 'beta', 'gamma'];
+    const expected = Array.from({ length: 2000 }, (_, index) => source[index % source.length]).join(' ');
+    assert.equal(text, expected);
+    assert.ok(deltas >= 2000 / 50, `many deltas (${deltas})`);
+  });
+
+  test('non-ASCII text survives both ways, streamed and not', async () => {
+    const prompt = 'héllo wörld 😀 世界 مرحبا';
+    const completion = await client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: prompt }] });
+    assert.equal(completion.choices[0]!.message.content, echoOf(prompt));
+    const stream = await client.chat.completions.create({ model: CHAT_MODEL, stream: true, messages: [{ role: 'user', content: prompt }] });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, echoOf(prompt));
+  });
+});
+
+describe('openai SDK: helpers', () => {
+  test('chat.completions.parse with zodResponseFormat: message.parsed is the typed object', async () => {
+    const City = z.object({ city: z.enum(['Lyon', 'Nice']), country: z.literal('France') });
+    const completion = await client.chat.completions.parse({
+      model: CHAT_MODEL,
+      messages: [{ role: 'user', content: 'A French city, please' }],
+      response_format: zodResponseFormat(City, 'city'),
+    });
+    assert.deepEqual(completion.choices[0]!.message.parsed, { city: 'Lyon', country: 'France' });
+  });
+
+  test('chat.completions.runTools (streaming) with zodFunction: the SDK runs the tool loop to the answer', async () => {
+    const seen: unknown[] = [];
+    const runner = client.chat.completions.runTools({
+      model: CHAT_MODEL,
+      stream: true,
+      messages: [{ role: 'user', content: 'How warm is it in Paris? [[tool]]' }],
+      tools: [
+        zodFunction({
+          name: 'get_weather',
+          description: 'Current weather for a city',
+          parameters: z.object({ city: z.string(), unit: z.enum(['celsius', 'fahrenheit']) }),
+          function: (args) => {
+            seen.push(args);
+            return { temperature: 19, unit: args.unit };
+          },
+        }),
+      ],
+    });
+    const content = await runner.finalContent();
+    assert.deepEqual(seen, [{ city: 'example', unit: 'celsius' }]);
+    assert.equal(content, 'tool result: {"temperature":19,"unit":"celsius"}');
+    const roles = runner.messages.map((message) => message.role);
+    assert.deepEqual(roles, ['user', 'assistant', 'tool', 'assistant']);
+  });
+});
 
 describe('openai SDK: embeddings', () => {
   const input = ['the quick brown fox', 'jumps over the lazy dog'];
@@ -526,6 +670,42 @@ describe('openai SDK: embeddings', () => {
   test('dimensions is honoured', async () => {
     const result = await client.embeddings.create({ model: EMBEDDING_MODEL, input: 'short', dimensions: 256, encoding_format: 'float' });
     assert.equal(result.data[0]!.embedding.length, 256);
+  });
+});
+
+describe('openai SDK: more embeddings', () => {
+  test('many texts to Titan (one Bedrock call each, bounded concurrency): order and vectors preserved', async () => {
+    const texts = Array.from({ length: 20 }, (_, index) => `sentence number ${index}`);
+    const before = bridge.emulator.recorder.filter('InvokeModel').length;
+    const batch = await client.embeddings.create({ model: EMBEDDING_MODEL, input: texts, encoding_format: 'float', dimensions: 256 });
+    assert.equal(bridge.emulator.recorder.filter('InvokeModel').length - before, 20, 'one InvokeModel per text');
+    assert.deepEqual(
+      batch.data.map((item) => item.index),
+      texts.map((_, index) => index),
+    );
+    for (const index of [0, 7, 19]) {
+      const single = await client.embeddings.create({ model: EMBEDDING_MODEL, input: texts[index]!, encoding_format: 'float', dimensions: 256 });
+      assert.deepEqual(batch.data[index]!.embedding, single.data[0]!.embedding, `vector ${index} belongs to text ${index}`);
+    }
+  });
+
+  test('Cohere Embed v3 (text-embedding-3-large): one batched call; float and base64 agree', async () => {
+    const input = ['alpha beta', 'gamma delta', 'epsilon'];
+    const before = bridge.emulator.recorder.filter('InvokeModel').length;
+    const floats = await client.embeddings.create({ model: 'text-embedding-3-large', input, encoding_format: 'float' });
+    const calls = bridge.emulator.recorder.filter('InvokeModel').slice(before);
+    assert.equal(calls.length, 1, 'Cohere takes the texts in one call');
+    assert.equal(calls[0]!.modelId, 'cohere.embed-english-v3');
+    assert.deepEqual((calls[0]!.body as { texts: string[] }).texts, input);
+    assert.equal(floats.data.length, 3);
+    assert.equal(floats.data[0]!.embedding.length, 1024);
+    const decoded = await client.embeddings.create({ model: 'text-embedding-3-large', input });
+    decoded.data.forEach((item, index) => {
+      assert.deepEqual(
+        Array.from(item.embedding),
+        floats.data[index]!.embedding.map((value) => Math.fround(value)),
+      );
+    });
   });
 });
 
@@ -671,6 +851,42 @@ describe('openai SDK: errors', () => {
     );
   });
 
+  test('other Bedrock errors keep their meaning: model access denied 403, model timeout 504, unavailable 503', async () => {
+    await assert.rejects(
+      client.chat.completions.create({ model: 'ai21.jamba-1-5-large-v1:0', messages: [{ role: 'user', content: 'hi' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof PermissionDeniedError, `got ${String(error)}`);
+        assert.equal(error.code, 'access_denied');
+        return true;
+      },
+    );
+    for (const [marker, status, code] of [
+      ['[[error:ModelTimeout]]', 504, 'model_timeout'],
+      ['[[error:ServiceUnavailable]]', 503, 'service_unavailable'],
+    ] as const) {
+      await assert.rejects(
+        client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: `hi ${marker}` }] }),
+        (error: unknown) => {
+          assert.ok(error instanceof InternalServerError, `got ${String(error)}`);
+          assert.equal(error.status, status);
+          assert.equal(error.code, code);
+          return true;
+        },
+      );
+    }
+  });
+
+  test('an unsupported field is a 400 naming it, not silence: n > 1 -> BadRequestError', async () => {
+    await assert.rejects(
+      client.chat.completions.create({ model: CHAT_MODEL, n: 2, messages: [{ role: 'user', content: 'two answers' }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof BadRequestError, `got ${String(error)}`);
+        assert.equal(error.param, 'n');
+        return true;
+      },
+    );
+  });
+
   test('bad API key -> AuthenticationError', async () => {
     const wrong = new OpenAI({ baseURL: bridge.baseURL, apiKey: 'bb-not-the-key', maxRetries: 0 });
     await assert.rejects(wrong.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
@@ -680,5 +896,9 @@ describe('openai SDK: errors', () => {
       return true;
     });
     await assert.rejects(wrong.models.list(), AuthenticationError);
+    await assert.rejects(
+      wrong.chat.completions.create({ model: CHAT_MODEL, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      AuthenticationError,
+    );
   });
 });

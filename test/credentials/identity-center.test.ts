@@ -175,3 +175,20 @@ test('identity-center: sign-out calls the portal Logout and wipes the vault', as
     await t.close();
   }
 });
+
+test('identity-center emulator: a person approves on the verification page', async () => {
+  const t = await setup();
+  try {
+    const code = t.idc.control.nextUserCode();
+    const signIn = t.source.signIn();
+    const userCode = await code;
+    const page = await fetch(t.opened[0] ?? `${t.server.url}/device?user_code=${userCode}`);
+    assert.match(await page.text(), new RegExp(`value="${userCode}"`));
+    const approved = await fetch(`${t.server.url}/device`, { method: 'POST', body: new URLSearchParams({ user_code: userCode, user: 'grace', decision: 'allow' }) });
+    assert.equal(approved.status, 200);
+    await signIn;
+    assert.equal((await t.source.identity())?.user, 'grace');
+  } finally {
+    await t.close();
+  }
+});

@@ -60,3 +60,15 @@ it('runEmulatorCommand rejects bad arguments with exit code 2', async () => {
   assert.equal(code, 2);
   assert.equal(await runEmulatorCommand(['--bogus'], { out: () => {}, err: () => {}, untilStopped: Promise.resolve() }), 2);
 });
+
+it('the recorder is bounded', async () => {
+  const { RequestRecorder } = await import('../../src/emulator/recorder.ts');
+  const recorder = new RequestRecorder(3);
+  for (let i = 0; i < 5; i++) {
+    recorder.start({ at: i, operation: 'Converse', httpVersion: '2.0', method: 'POST', rawUrl: '/', headers: {}, auth: 'none', attempt: 1, status: 200 }).finish();
+  }
+  assert.equal(recorder.size, 3);
+  assert.deepEqual(recorder.all().map((r) => r.seq), [3, 4, 5]);
+  recorder.clear();
+  assert.equal(recorder.last(), undefined);
+});

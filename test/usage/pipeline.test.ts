@@ -41,7 +41,7 @@ test('pipeline without an endpoint: records with identity and cost, status says 
     prices: { 'mystery.model': { input: 1, output: 1 } },
   });
   try {
-    await new Promise((resolve) => setTimeout(resolve, 20)); // identity lookup
+    await waitFor(() => pipeline.status().identity.user === 'alice', 5_000, 'identity');
     const e1 = event(1);
     const e2 = event(2, { modelId: 'unknown.model', status: 500, errorType: 'api_error' });
     const e3 = event(3, { modelId: 'mystery.model' });
@@ -83,6 +83,7 @@ test('pipeline with an endpoint: syncs soon after new records; signedIn() syncs 
     syncDebounceMs: 50,
   });
   try {
+    await waitFor(() => pipeline.status().identity.user === 'bob', 5_000, 'identity');
     for (let i = 0; i < 10; i++) events.emit('request-finished', event(i));
     await waitFor(() => collector.records().length === 10, 10_000, 'debounced sync');
     const status = pipeline.status().sync;
@@ -95,10 +96,16 @@ test('pipeline with an endpoint: syncs soon after new records; signedIn() syncs 
     assert.equal(collector.records().length, 15);
     assert.equal(collector.records()[0]!.record.user, 'bob');
     for (let i = 0; i < 3; i++) events.emit('request-finished', event(200 + i));
-  } finally {
     await pipeline.close({ syncTimeoutMs: 3_000 });
+    assert.equal(collector.records().length, 18, 'close() flushed and made a last sync');
+  } finally {
+    await pipeline.close();
+    await collector.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  assert.equal(collector.records().length, 18, 'close() flushed and made a last sync');
-  await collector.close();
-  rmSync(dir, { recursive: true, force: true });
 });
+
+// The credentials module's CredentialSource is accepted as the pipeline's source as it is.
+import type { CredentialSource } from '../../src/credentials/credential-source.ts';
+import type { UsagePipelineSource } from '../../src/usage/index.ts';
+export const sourceIsCompatible: (source: CredentialSource) => UsagePipelineSource = (source) => source;

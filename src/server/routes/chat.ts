@@ -4,6 +4,7 @@ import {
   type BedrockRuntimeClient,
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
+import type { HttpHandlerOptions } from '@smithy/types';
 import type { Context } from 'hono';
 import { buildConverseRequest, type ImageResolver } from '../../core/chat-request.ts';
 import { toChatCompletion } from '../../core/chat-response.ts';
@@ -98,7 +99,11 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       else clientSignal.addEventListener('abort', onClientGone, { once: true });
       let response;
       try {
-        response = await runtime.send(new ConverseStreamCommand(plan.input), { abortSignal: upstream.signal });
+        // isEventStream: false lets ConverseStream share the pooled HTTP/2 session: the SDK otherwise
+        // opens a connection of its own for every event stream (meant for bidirectional streams;
+        // ConverseStream only streams the response). With a non-pooling handler it changes nothing.
+        const options: HttpHandlerOptions & { isEventStream: boolean } = { abortSignal: upstream.signal, isEventStream: false };
+        response = await runtime.send(new ConverseStreamCommand(plan.input), options);
       } catch (error) {
         clientSignal.removeEventListener('abort', onClientGone);
         throw error;

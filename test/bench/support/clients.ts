@@ -7,7 +7,6 @@ import {
   type ConverseCommandInput,
   type ConverseStreamCommandInput,
 } from '@aws-sdk/client-bedrock-runtime';
-import { requestHandlerOptions, type HandlerName } from './handlers.ts';
 
 /** What one scenario asks for; the same prompt goes to every target. */
 export interface Scenario {
@@ -47,21 +46,9 @@ export interface AwsCredentials {
   sessionToken?: string;
 }
 
-/** Baseline: the real SDK client (HTTP/2 session reused), calling the emulator directly. */
-export function directTarget(options: {
-  endpoint: string;
-  region: string;
-  credentials: AwsCredentials;
-  modelId: string;
-  handler: HandlerName;
-}): Target & { client: BedrockRuntimeClient } {
-  const client = new BedrockRuntimeClient({
-    endpoint: options.endpoint,
-    region: options.region,
-    credentials: options.credentials,
-    maxAttempts: 1,
-    ...requestHandlerOptions(options.handler),
-  });
+/** Baseline: the real SDK client (built once and reused), calling the emulator directly. */
+export function directTarget(options: { client: BedrockRuntimeClient; modelId: string }): Target & { client: BedrockRuntimeClient } {
+  const { client } = options;
   const input = (scenario: Scenario): ConverseCommandInput & ConverseStreamCommandInput => ({
     modelId: options.modelId,
     messages: [{ role: 'user', content: [{ text: scenario.prompt }] }],
