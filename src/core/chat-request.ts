@@ -15,8 +15,10 @@ import type {
 import type { ChatCompletionRequest, ChatMessage, CacheControl } from './openai-schemas.ts';
 import { modelTraits, type ModelTraits } from './model-catalog.ts';
 import { invalidRequest, OpenAIError } from './openai-errors.ts';
+import { imageFormatOfMediaType } from './image-format.ts';
+import type { ImageFormat } from './image-format.ts';
 
-export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
+export type { ImageFormat };
 export type ImageResolver = (url: string) => Promise<{ format: ImageFormat; bytes: Uint8Array }>;
 
 export interface ConversePlan {
@@ -52,15 +54,6 @@ const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 const TRAILING_WHITESPACE = /\s+$/;
 const BLANK = /^\s*$/;
 
-const MIME_TO_FORMAT: Record<string, ImageFormat> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpeg',
-  'image/jpg': 'jpeg',
-  'image/pjpeg': 'jpeg',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-};
-
 /** Decodes a base64 `data:image/...` URI. Throws a 400 naming `param` when it is not one we accept. */
 export function decodeDataUri(url: string, param: string): { format: ImageFormat; bytes: Uint8Array } {
   const comma = url.indexOf(',');
@@ -69,7 +62,7 @@ export function decodeDataUri(url: string, param: string): { format: ImageFormat
   if (!header.endsWith(';base64')) throw invalidRequest('Image data URIs must be base64-encoded (data:image/png;base64,...).', param);
   const semicolon = header.indexOf(';');
   const mime = header.slice(0, semicolon).trim();
-  const format = MIME_TO_FORMAT[mime];
+  const format = imageFormatOfMediaType(mime);
   if (!format) throw invalidRequest(`Image type '${mime || 'unknown'}' is not supported; use PNG, JPEG, GIF or WebP.`, param);
   const bytes = Buffer.from(url.slice(comma + 1), 'base64');
   if (bytes.length === 0) throw invalidRequest('The image data URI is empty.', param);

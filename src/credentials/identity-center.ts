@@ -7,12 +7,13 @@ import {
 import { GetRoleCredentialsCommand, ListAccountRolesCommand, ListAccountsCommand, LogoutCommand, SSOClient } from '@aws-sdk/client-sso';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { SignInRequiredError } from './sign-in-required-error.ts';
 import { CredentialConfigurationError, SignInFailedError } from './errors.ts';
 import { SignInRequiredSignal } from './credential-source.ts';
 import type { CredentialSource, CredentialStatus, SignInUi, SignedInIdentity } from './credential-source.ts';
 import { createRefreshingProvider } from './refreshing-provider.ts';
 import type { RefreshingProvider } from './refreshing-provider.ts';
+import { TokenSession } from './token-session.ts';
+import type { TokenGrant } from './token-session.ts';
 import type { TokenVault } from './vault.ts';
 import type { IdentityCenterSettings } from './settings.ts';
 import { sessionNameFromArn, sleep as defaultSleep } from './util.ts';
@@ -42,12 +43,6 @@ interface Registration {
   scope: string;
 }
 
-interface AccessToken {
-  token: string;
-  /** Epoch ms. */
-  expiresAt: number;
-}
-
 export interface AccountChoice {
   accountId: string;
   accountName: string | null;
@@ -72,6 +67,11 @@ function errorName(error: unknown): string {
   return error instanceof Error ? error.name : '';
 }
 
+function grantOf(token: { accessToken?: string; expiresIn?: number; refreshToken?: string }): TokenGrant {
+  if (!token.accessToken) throw new Error('Identity Center did not return an access token');
+  return { accessToken: token.accessToken, expiresIn: token.expiresIn, refreshToken: token.refreshToken };
+}
+
 /**
  * AWS IAM Identity Center: device-flow sign-in through @aws-sdk/client-sso-oidc, role credentials
  * through @aws-sdk/client-sso GetRoleCredentials, the user's name through STS GetCallerIdentity.
@@ -91,10 +91,7 @@ export class IdentityCenterSource implements CredentialSource {
   readonly #portal: SSOClient;
   readonly #signal = new SignInRequiredSignal();
   readonly #provider: RefreshingProvider;
-  #loaded: Promise<void> | null = null;
-  #access: AccessToken | null = null;
-  #refreshToken: string | null = null;
-  #tokenRefresh: Promise<string> | null = null;
+  readonly #session: TokenSession;
   #identity: SignedInIdentity | null = null;
 
   constructor(options: IdentityCenterSourceOptions) {
@@ -113,6 +110,13 @@ export class IdentityCenterSource implements CredentialSource {
       now: this.#now,
     });
     this.credentials = this.#provider.provider;
+    this.#session = new TokenSession({
+      vault: this.#vault,
+      keys: IDC_KEYS,
+      now: this.#now,
+      renew: (refreshToken) => this.#renewAccessToken(refreshToken),
+      onEnded: () => this.#signal.raise(),
+    });
   }
 
   get settings(): Readonly<IdentityCenterSettings> {
@@ -130,36 +134,20 @@ export class IdentityCenterSource implements CredentialSource {
 
   /** Loads tokens from the vault (once). */
   restore(): Promise<void> {
-    this.#loaded ??= (async () => {
-      const [access, refresh] = await Promise.all([this.#vault.get(IDC_KEYS.accessToken), this.#vault.get(IDC_KEYS.refreshToken)]);
-      if (access) {
-        try {
-          this.#access = JSON.parse(access) as AccessToken;
-        } catch {
-          this.#access = null;
-        }
-      }
-      this.#refreshToken = refresh;
-    })();
-    return this.#loaded;
+    return this.#session.restore();
   }
 
   /** True when a token is in hand (the session may still have ended server-side). */
   get signedIn(): boolean {
-    return Boolean(this.#refreshToken || (this.#access && this.#access.expiresAt > this.#now()));
+    return this.#session.signedIn;
   }
 
   status(): CredentialStatus {
-    const current = this.#provider.current();
-    return {
+    return this.#session.status({
       source: this.kind,
-      signedIn: this.signedIn,
       user: this.#identity?.user ?? null,
-      credentialsExpireAt: current?.expiration ?? null,
-      // With a refresh token the session lasts until the org ends it (not announced); without one, until the access token expires.
-      sessionEndsAt: this.#refreshToken ? null : this.#access ? new Date(this.#access.expiresAt) : null,
-      warning: this.#vault.warning,
-    };
+      credentialsExpireAt: this.#provider.current()?.expiration ?? null,
+    });
   }
 
   async #registration(forceNew = false): Promise<Registration> {
@@ -233,7 +221,7 @@ export class IdentityCenterSource implements CredentialSource {
             deviceCode,
           }),
         );
-        await this.#storeTokens(token.accessToken, token.expiresIn, token.refreshToken);
+        await this.#session.store(grantOf(token));
         break;
       } catch (error) {
         const name = errorName(error);
@@ -254,52 +242,19 @@ export class IdentityCenterSource implements CredentialSource {
     this.#signal.reset();
   }
 
-  async #storeTokens(accessToken: string | undefined, expiresIn: number | undefined, refreshToken: string | undefined): Promise<void> {
-    if (!accessToken) throw new Error('Identity Center did not return an access token');
-    this.#access = { token: accessToken, expiresAt: this.#now() + (expiresIn ?? 3600) * 1000 };
-    await this.#vault.set(IDC_KEYS.accessToken, JSON.stringify(this.#access));
-    if (refreshToken) {
-      this.#refreshToken = refreshToken;
-      await this.#vault.set(IDC_KEYS.refreshToken, refreshToken);
+  /** Trades the refresh token for a new access token; the org ending the session ends it here too. */
+  async #renewAccessToken(refreshToken: string): Promise<TokenGrant> {
+    const registration = await this.#registration();
+    try {
+      return grantOf(
+        await this.#oidc.send(
+          new CreateTokenCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, grantType: 'refresh_token', refreshToken }),
+        ),
+      );
+    } catch (error) {
+      if (SESSION_OVER.has(errorName(error))) return await this.#session.end();
+      throw error;
     }
-  }
-
-  async #sessionOver(): Promise<never> {
-    this.#access = null;
-    this.#refreshToken = null;
-    await Promise.allSettled([this.#vault.delete(IDC_KEYS.accessToken), this.#vault.delete(IDC_KEYS.refreshToken)]);
-    this.#signal.raise();
-    throw new SignInRequiredError();
-  }
-
-  /** A valid access token; renewed with the refresh token when near expiry or when forced. */
-  async #accessToken(force = false): Promise<string> {
-    await this.restore();
-    if (!force && this.#access && this.#access.expiresAt - this.#now() > 60_000) return this.#access.token;
-    this.#tokenRefresh ??= (async () => {
-      try {
-        if (!this.#refreshToken) return await this.#sessionOver();
-        const registration = await this.#registration();
-        try {
-          const token = await this.#oidc.send(
-            new CreateTokenCommand({
-              clientId: registration.clientId,
-              clientSecret: registration.clientSecret,
-              grantType: 'refresh_token',
-              refreshToken: this.#refreshToken,
-            }),
-          );
-          await this.#storeTokens(token.accessToken, token.expiresIn, token.refreshToken);
-          return this.#access!.token;
-        } catch (error) {
-          if (SESSION_OVER.has(errorName(error))) return await this.#sessionOver();
-          throw error;
-        }
-      } finally {
-        this.#tokenRefresh = null;
-      }
-    })();
-    return this.#tokenRefresh;
   }
 
   async #resolveRole(accessToken: string): Promise<RoleChoice> {
@@ -340,14 +295,14 @@ export class IdentityCenterSource implements CredentialSource {
   /** Runs a portal call; on 401 renews the access token once and retries; a second 401 means the session is over. */
   async #withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
     try {
-      return await call(await this.#accessToken());
+      return await call(await this.#session.accessToken());
     } catch (error) {
       if (errorName(error) !== 'UnauthorizedException') throw error;
     }
     try {
-      return await call(await this.#accessToken(true));
+      return await call(await this.#session.accessToken(true));
     } catch (error) {
-      if (errorName(error) === 'UnauthorizedException') return this.#sessionOver();
+      if (errorName(error) === 'UnauthorizedException') return this.#session.end();
       throw error;
     }
   }
@@ -429,21 +384,21 @@ export class IdentityCenterSource implements CredentialSource {
         return false;
       }
     };
-    const current = this.#access && this.#access.expiresAt > this.#now() ? this.#access.token : null;
-    if (!(current && (await logout(current))) && this.#refreshToken) {
+    const current = this.#session.unexpiredAccessToken;
+    const refreshToken = this.#session.refreshToken;
+    if (!(current && (await logout(current))) && refreshToken) {
       // The access token is no longer accepted: renew it once so the session really ends server-side.
       try {
         const registration = await this.#registration();
         const renewed = await this.#oidc.send(
-          new CreateTokenCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, grantType: 'refresh_token', refreshToken: this.#refreshToken }),
+          new CreateTokenCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, grantType: 'refresh_token', refreshToken }),
         );
         if (renewed.accessToken) await logout(renewed.accessToken);
       } catch {
         // the session is already over, or we are offline: the local wipe below still happens
       }
     }
-    this.#access = null;
-    this.#refreshToken = null;
+    this.#session.forget();
     this.#identity = null;
     this.#provider.invalidate();
     await this.#vault.clear();

@@ -1,12 +1,15 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { SignInRequiredError } from './sign-in-required-error.ts';
 import { CredentialConfigurationError, NotEntitledError, SignInFailedError } from './errors.ts';
 import { SignInRequiredSignal } from './credential-source.ts';
 import type { CredentialSource, CredentialStatus, SignInUi, SignedInIdentity } from './credential-source.ts';
 import { createRefreshingProvider } from './refreshing-provider.ts';
 import type { RefreshingProvider } from './refreshing-provider.ts';
+import { TokenSession } from './token-session.ts';
+import type { TokenGrant } from './token-session.ts';
 import type { TokenVault } from './vault.ts';
 import type { OrgGatewaySettings } from './settings.ts';
+import { ORG_GATEWAY_WELL_KNOWN_PATH } from './org-gateway-contract.ts';
+import type { OrgGatewayDocument } from './org-gateway-contract.ts';
 import { sleep as defaultSleep } from './util.ts';
 
 export const ORG_KEYS = {
@@ -14,17 +17,7 @@ export const ORG_KEYS = {
   refreshToken: 'org-gateway/refresh-token',
 } as const;
 
-/** `GET {gateway}/.well-known/bedrock-bridge` (BRIEF section 6). */
-export interface OrgGatewayDocument {
-  issuer: string;
-  client_id: string;
-  scopes: string[];
-  credentials_endpoint: string;
-  usage_endpoint: string;
-  region: string;
-  models?: Record<string, string>;
-  default_model?: string;
-}
+export type { OrgGatewayDocument };
 
 interface OidcConfiguration {
   issuer: string;
@@ -44,17 +37,17 @@ export interface OrgGatewaySourceOptions {
   fetch?: typeof fetch;
 }
 
-interface AccessToken {
-  token: string;
-  expiresAt: number;
-}
-
 interface TokenResponse {
   access_token?: string;
   expires_in?: number;
   refresh_token?: string;
   error?: string;
   error_description?: string;
+}
+
+/** A successful token response (access_token present) as a grant. */
+function grantOf(body: TokenResponse): TokenGrant {
+  return { accessToken: body.access_token!, expiresIn: body.expires_in, refreshToken: body.refresh_token };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -88,10 +81,7 @@ export class OrgGatewaySource implements CredentialSource {
   readonly #signal = new SignInRequiredSignal();
   readonly #provider: RefreshingProvider;
   #document: Promise<{ gateway: OrgGatewayDocument; oidc: OidcConfiguration }> | null = null;
-  #loaded: Promise<void> | null = null;
-  #access: AccessToken | null = null;
-  #refreshToken: string | null = null;
-  #tokenRefresh: Promise<string> | null = null;
+  readonly #session: TokenSession;
   #identity: SignedInIdentity | null = null;
 
   constructor(options: OrgGatewaySourceOptions) {
@@ -108,6 +98,16 @@ export class OrgGatewaySource implements CredentialSource {
       now: this.#now,
     });
     this.credentials = this.#provider.provider;
+    this.#session = new TokenSession({
+      vault: this.#vault,
+      keys: ORG_KEYS,
+      now: this.#now,
+      renew: (refreshToken) => this.#renewAccessToken(refreshToken),
+      onEnded: () => {
+        this.#identity = null;
+        this.#signal.raise();
+      },
+    });
   }
 
   get refreshCount(): number {
@@ -126,8 +126,8 @@ export class OrgGatewaySource implements CredentialSource {
   #discover(): Promise<{ gateway: OrgGatewayDocument; oidc: OidcConfiguration }> {
     this.#document ??= (async () => {
       const base = this.#settings.url.replace(/\/+$/, '');
-      const response = await this.#fetch(`${base}/.well-known/bedrock-bridge`, { headers: { accept: 'application/json' } });
-      if (!response.ok) throw new CredentialConfigurationError(`The org gateway answered ${response.status} at ${base}/.well-known/bedrock-bridge`);
+      const response = await this.#fetch(`${base}${ORG_GATEWAY_WELL_KNOWN_PATH}`, { headers: { accept: 'application/json' } });
+      if (!response.ok) throw new CredentialConfigurationError(`The org gateway answered ${response.status} at ${base}${ORG_GATEWAY_WELL_KNOWN_PATH}`);
       const gateway = (await response.json()) as OrgGatewayDocument;
       if (!gateway.issuer || !gateway.client_id || !gateway.credentials_endpoint) {
         throw new CredentialConfigurationError('The org gateway document lacks issuer, client_id or credentials_endpoint');
@@ -148,35 +148,21 @@ export class OrgGatewaySource implements CredentialSource {
     return this.#document;
   }
 
+  /** Loads tokens from the vault (once). */
   restore(): Promise<void> {
-    this.#loaded ??= (async () => {
-      const [access, refresh] = await Promise.all([this.#vault.get(ORG_KEYS.accessToken), this.#vault.get(ORG_KEYS.refreshToken)]);
-      if (access) {
-        try {
-          this.#access = JSON.parse(access) as AccessToken;
-        } catch {
-          this.#access = null;
-        }
-      }
-      this.#refreshToken = refresh;
-    })();
-    return this.#loaded;
+    return this.#session.restore();
   }
 
   get signedIn(): boolean {
-    return Boolean(this.#refreshToken || (this.#access && this.#access.expiresAt > this.#now()));
+    return this.#session.signedIn;
   }
 
   status(): CredentialStatus {
-    const current = this.#provider.current();
-    return {
+    return this.#session.status({
       source: this.kind,
-      signedIn: this.signedIn,
       user: this.#identity?.user ?? null,
-      credentialsExpireAt: current?.expiration ?? null,
-      sessionEndsAt: this.#refreshToken ? null : this.#access ? new Date(this.#access.expiresAt) : null,
-      warning: this.#vault.warning,
-    };
+      credentialsExpireAt: this.#provider.current()?.expiration ?? null,
+    });
   }
 
   async #form(url: string, fields: Record<string, string>): Promise<{ status: number; body: TokenResponse }> {
@@ -236,7 +222,7 @@ export class OrgGatewaySource implements CredentialSource {
         client_id: gateway.client_id,
       });
       if (status === 200 && body.access_token) {
-        await this.#storeTokens(body);
+        await this.#session.store(grantOf(body));
         break;
       }
       if (body.error === 'authorization_pending') continue;
@@ -253,51 +239,22 @@ export class OrgGatewaySource implements CredentialSource {
     this.#signal.reset();
   }
 
-  async #storeTokens(body: TokenResponse): Promise<void> {
-    this.#access = { token: body.access_token!, expiresAt: this.#now() + (body.expires_in ?? 3600) * 1000 };
-    await this.#vault.set(ORG_KEYS.accessToken, JSON.stringify(this.#access));
-    if (body.refresh_token) {
-      this.#refreshToken = body.refresh_token;
-      await this.#vault.set(ORG_KEYS.refreshToken, body.refresh_token);
-    }
-  }
-
-  async #sessionOver(): Promise<never> {
-    this.#access = null;
-    this.#refreshToken = null;
-    this.#identity = null;
-    await Promise.allSettled([this.#vault.delete(ORG_KEYS.accessToken), this.#vault.delete(ORG_KEYS.refreshToken)]);
-    this.#signal.raise();
-    throw new SignInRequiredError();
-  }
-
   /** The OIDC access token for the audit endpoint; pass forceRefresh after a 401. */
-  async bearerToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
-    await this.restore();
-    if (!options.forceRefresh && this.#access && this.#access.expiresAt - this.#now() > 60_000) return this.#access.token;
-    const stale = this.#access?.token;
-    this.#tokenRefresh ??= (async () => {
-      try {
-        // Another caller may have renewed it while this one waited.
-        if (this.#access && this.#access.token !== stale && this.#access.expiresAt - this.#now() > 60_000) return this.#access.token;
-        if (!this.#refreshToken) return await this.#sessionOver();
-        const { gateway, oidc } = await this.#discover();
-        const { status, body } = await this.#form(oidc.token_endpoint, {
-          grant_type: 'refresh_token',
-          refresh_token: this.#refreshToken,
-          client_id: gateway.client_id,
-        });
-        if (status === 200 && body.access_token) {
-          await this.#storeTokens(body);
-          return this.#access!.token;
-        }
-        if (status === 400 || status === 401) return await this.#sessionOver();
-        throw new Error(`The IdP failed to renew the session (HTTP ${status})`);
-      } finally {
-        this.#tokenRefresh = null;
-      }
-    })();
-    return this.#tokenRefresh;
+  bearerToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
+    return this.#session.accessToken(options.forceRefresh ?? false);
+  }
+
+  /** Trades the refresh token for a new access token; a 400/401 from the IdP means the session is over. */
+  async #renewAccessToken(refreshToken: string): Promise<TokenGrant> {
+    const { gateway, oidc } = await this.#discover();
+    const { status, body } = await this.#form(oidc.token_endpoint, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: gateway.client_id,
+    });
+    if (status === 200 && body.access_token) return grantOf(body);
+    if (status === 400 || status === 401) return await this.#session.end();
+    throw new Error(`The IdP failed to renew the session (HTTP ${status})`);
   }
 
   async #fetchCredentials(): Promise<AwsCredentialIdentity> {
@@ -310,7 +267,7 @@ export class OrgGatewaySource implements CredentialSource {
       response = await call(await this.bearerToken({ forceRefresh: true }));
       if (response.status === 401) {
         await response.body?.cancel();
-        return this.#sessionOver();
+        return this.#session.end();
       }
     }
     if (response.status === 403) {
@@ -385,14 +342,14 @@ export class OrgGatewaySource implements CredentialSource {
             // offline: local wipe still happens
           }
         };
-        if (this.#refreshToken) await revoke(this.#refreshToken, 'refresh_token');
-        if (this.#access) await revoke(this.#access.token, 'access_token');
+        const { refreshToken, access } = this.#session;
+        if (refreshToken) await revoke(refreshToken, 'refresh_token');
+        if (access) await revoke(access.token, 'access_token');
       }
     } catch {
       // gateway unreachable: wipe anyway
     }
-    this.#access = null;
-    this.#refreshToken = null;
+    this.#session.forget();
     this.#identity = null;
     this.#provider.invalidate();
     await this.#vault.clear();

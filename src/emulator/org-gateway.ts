@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { CredentialRegistry } from './credential-registry.ts';
+import { ORG_GATEWAY_WELL_KNOWN_PATH } from '../credentials/org-gateway-contract.ts';
+import type { OrgGatewayDocument } from '../credentials/org-gateway-contract.ts';
 
 /**
  * A small org gateway following BRIEF section 6: `GET /.well-known/bedrock-bridge` describes the org
@@ -39,19 +41,6 @@ export interface OrgGatewayControl {
   readonly stats: OrgGatewayStats;
 }
 
-export interface BedrockBridgeWellKnown {
-  issuer: string;
-  client_id: string;
-  scopes: string[];
-  credentials_endpoint: string;
-  usage_endpoint: string;
-  region: string;
-  models?: Record<string, string>;
-  default_model?: string;
-}
-
-export const WELL_KNOWN_PATH = '/.well-known/bedrock-bridge';
-
 export function createOrgGatewayEmulator(
   registry: CredentialRegistry,
   options: OrgGatewayEmulatorOptions,
@@ -87,9 +76,9 @@ export function createOrgGatewayEmulator(
 
   const routes = new Hono();
 
-  routes.get(WELL_KNOWN_PATH, (c) => {
+  routes.get(ORG_GATEWAY_WELL_KNOWN_PATH, (c) => {
     const origin = new URL(c.req.url).origin;
-    const document: BedrockBridgeWellKnown = {
+    const document: OrgGatewayDocument = {
       issuer: options.issuer,
       client_id: options.clientId,
       scopes: options.scopes ?? ['openid', 'profile', 'email', 'offline_access'],

@@ -1,5 +1,8 @@
 import type { ImageResolver } from '../core/chat-request.ts';
 import { OpenAIError } from '../core/openai-errors.ts';
+import { imageFormatOfMediaType, sniffImageFormat } from '../core/image-format.ts';
+
+export { sniffImageFormat };
 
 export interface ImageFetchOptions {
   /** Largest image accepted, in bytes (checked against Content-Length and while reading). */
@@ -12,34 +15,8 @@ export interface ImageFetchOptions {
   fetch?: typeof fetch;
 }
 
-type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
-
-const FORMAT_BY_MEDIA_TYPE: Record<string, ImageFormat> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpeg',
-  'image/jpg': 'jpeg',
-  'image/pjpeg': 'jpeg',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-};
-
 function invalidImage(message: string): OpenAIError {
   return new OpenAIError(400, message, { type: 'invalid_request_error', code: 'invalid_image_url', param: 'messages' });
-}
-
-/** Magic numbers, for servers that answer application/octet-stream. */
-export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes.length >= 6 && bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x38) return 'gif';
-  if (
-    bytes.length >= 12 &&
-    bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46 &&
-    bytes[8] === 0x57 && bytes[9] === 0x45 && bytes[10] === 0x42 && bytes[11] === 0x50
-  ) {
-    return 'webp';
-  }
-  return null;
 }
 
 /**
@@ -107,7 +84,7 @@ export function createImageFetcher(options: ImageFetchOptions): ImageResolver {
     }
     const bytes = Buffer.concat(chunks, total);
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    const format = FORMAT_BY_MEDIA_TYPE[mediaType] ?? sniffImageFormat(bytes);
+    const format = imageFormatOfMediaType(mediaType) ?? sniffImageFormat(bytes);
     if (!format) {
       throw invalidImage(`The URL did not return a PNG, JPEG, GIF or WebP image (content type "${mediaType || 'none'}").`);
     }

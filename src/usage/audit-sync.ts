@@ -224,6 +224,8 @@ export class AuditSync {
   syncNow(options: { force?: boolean } = {}): Promise<SyncRunResult> {
     if (this.#stopped) return Promise.resolve({ ok: false, accepted: 0, rejected: 0, requests: 0, error: 'stopped' });
     if (this.#running) {
+      // A forced sync (sign-in, quit) must not be absorbed by a run that may be failing: run again after it.
+      if (options.force) return this.#running.then(() => this.syncNow({ force: true }));
       this.#again = true;
       return this.#running;
     }
@@ -336,37 +338,50 @@ export class AuditSync {
     for (let attempt = 0; attempt < 2; attempt++) {
       const auth = await this.#authHeaders(attempt > 0);
       requests++;
-      const response = await this.#fetch(this.endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `${client.name}/${client.version}`, ...auth },
-        body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.#requestTimeoutMs), this.#abort.signal]),
-      });
-      if (response.status === 401 && attempt === 0) {
-        await response.body?.cancel();
-        continue; // renew the token / credentials once, then retry
-      }
-      if (!response.ok) {
-        const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : null;
-        await response.body?.cancel();
-        const what =
-          response.status === 401
-            ? 'The audit endpoint refused our credentials (401) after renewing them'
-            : response.status === 403
-              ? 'The audit endpoint refused this user (403)'
-              : response.status === 429
-                ? 'The audit endpoint is throttling (429)'
-                : `The audit endpoint answered ${response.status}`;
-        throw new SyncHttpError(what, response.status, retryAfter);
-      }
-      let answer: EndpointAnswer | null = null;
+      // Our own timer (strongly held) rather than AbortSignal.timeout inside AbortSignal.any, whose
+      // timeout signal can be garbage-collected before it fires. It also bounds reading the body.
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new DOMException('The audit endpoint did not answer in time', 'TimeoutError')), this.#requestTimeoutMs);
+      const onStop = () => controller.abort(new DOMException('Sync stopped', 'AbortError'));
+      if (this.#abort.signal.aborted) onStop();
+      else this.#abort.signal.addEventListener('abort', onStop, { once: true });
       try {
-        answer = parseAnswer(await response.json());
-      } catch {
-        answer = null;
+        const response = await this.#fetch(this.endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `${client.name}/${client.version}`, ...auth },
+          body,
+          signal: controller.signal,
+        });
+        if (response.status === 401 && attempt === 0) {
+          await response.body?.cancel().catch(() => {});
+          continue; // renew the token / credentials once, then retry
+        }
+        if (!response.ok) {
+          const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : null;
+          await response.body?.cancel().catch(() => {});
+          const what =
+            response.status === 401
+              ? 'The audit endpoint refused our credentials (401) after renewing them'
+              : response.status === 403
+                ? 'The audit endpoint refused this user (403)'
+                : response.status === 429
+                  ? 'The audit endpoint is throttling (429)'
+                  : `The audit endpoint answered ${response.status}`;
+          throw new SyncHttpError(what, response.status, retryAfter);
+        }
+        let answer: EndpointAnswer | null = null;
+        try {
+          answer = parseAnswer(await response.json());
+        } catch (error) {
+          if (controller.signal.aborted) throw error;
+          answer = null;
+        }
+        if (!answer) throw new SyncHttpError('The audit endpoint answered with an unexpected body', response.status);
+        return { answer, requests };
+      } finally {
+        clearTimeout(timer);
+        this.#abort.signal.removeEventListener('abort', onStop);
       }
-      if (!answer) throw new SyncHttpError('The audit endpoint answered with an unexpected body', response.status);
-      return { answer, requests };
     }
     throw new SyncHttpError('unreachable', null);
   }
