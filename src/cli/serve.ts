@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { defaultDataDirectory } from '../core/paths.ts';
 import {
   applyOverrides,
@@ -9,12 +10,16 @@ import {
   parseModelFlags,
   resolveRegion,
   SettingsError,
+  type Settings,
   type SettingsOverrides,
 } from '../core/settings.ts';
 import type { RequestFinishedEvent } from '../core/request-events.ts';
 import { createBedrockClients } from '../server/bedrock-clients.ts';
 import { generateApiKey, startGateway, type RunningGateway } from '../server/gateway.ts';
-import { createCredentialProvider, CredentialSourceError, credentialSourceHelp, credentialSourceName, savedSignInSource } from './credential-options.ts';
+import type { CredentialSource } from '../credentials/credential-source.ts';
+import type { OrgGatewayDocument } from '../credentials/org-gateway-contract.ts';
+import type { UsagePipeline } from '../usage/index.ts';
+import { CredentialSourceError, credentialSourceHelp, credentialSourceName, resolveCredentials, savedSignInSource } from './credential-options.ts';
 import { loadSettings, defaultSettingsPath } from './settings-file.ts';
 
 export function serveHelp(): string {
@@ -79,6 +84,45 @@ export function formatRequestLine(event: RequestFinishedEvent): string {
   return `${time} ${event.status}${error} ${event.route}${event.stream ? ' (stream)' : ''} ${model} ${tokens} ${event.latencyMs} ms${ttft}`;
 }
 
+/** How long quitting may wait for the last audit sync; unsynced records stay in the ledger for next time. */
+const USAGE_SYNC_AT_QUIT_MS = 3000;
+
+function isOrgGateway(source: CredentialSource): source is CredentialSource & { describe(): Promise<OrgGatewayDocument> } {
+  return source.kind === 'org-gateway' && 'describe' in source;
+}
+
+interface UsageWiring {
+  dataDirectory: string;
+  settings: Settings;
+  gateway: RunningGateway;
+  source: CredentialSource | null;
+  region: string;
+  orgUsageEndpoint: string | null;
+}
+
+/** Every request the gateway answers becomes a usage record; synced to the org when it names an audit endpoint. */
+async function startUsage(wiring: UsageWiring): Promise<UsagePipeline> {
+  const { startUsagePipeline, usageSettingsSchema } = await import('../usage/index.ts');
+  const usage = usageSettingsSchema.parse(wiring.settings.usage);
+  return startUsagePipeline({
+    dataDir: wiring.dataDirectory,
+    events: wiring.gateway.events,
+    source: wiring.source,
+    usageEndpoint: wiring.orgUsageEndpoint ?? usage.endpoint ?? null,
+    region: wiring.region,
+    prices: usage.prices,
+    retentionDays: usage.retentionDays,
+    syncIntervalMs: usage.syncIntervalSeconds * 1000,
+    durability: usage.durability,
+  });
+}
+
+function describeUsage(usage: UsagePipeline): string {
+  const status = usage.status();
+  const sync = status.sync.enabled ? `synced to ${status.sync.endpoint}` : `not synced (${status.sync.reason})`;
+  return `${status.ledgerPath}, ${sync}`;
+}
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`--port expects 0-65535, got "${value}"`);
@@ -122,7 +166,6 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     allowedOrigins: values['allow-origin'] ? [...fileSettings.allowedOrigins, ...values['allow-origin']] : undefined,
   };
   const settings = applyOverrides(fileSettings, overrides);
-  const region = resolveRegion(values.region, io.env, fileSettings);
   const generatedKey = settings.apiKey === undefined;
   const apiKey = settings.apiKey ?? generateApiKey();
 
@@ -133,11 +176,16 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     io.stderr('');
   }
 
+  const dataDirectory = defaultDataDirectory(io.env);
   let emulator: { url: string; close(): Promise<void> } | null = null;
   let credentials;
+  let source: CredentialSource | null = null;
   let runtimeEndpoint = settings.endpoints.bedrockRuntime;
   let controlEndpoint = settings.endpoints.bedrock;
   let credentialLabel: string;
+  let region = resolveRegion(values.region, io.env, fileSettings);
+  let models = modelMappingOf(settings);
+  let orgUsageEndpoint: string | null = null;
   if (values.emulator) {
     const { startEmulator, DEFAULT_EMULATOR_CREDENTIALS } = await import('../emulator/index.ts');
     const started = await startEmulator({ port: 0, host: '127.0.0.1', region });
@@ -147,11 +195,18 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     controlEndpoint = started.url;
     credentialLabel = `built-in emulator at ${started.url}`;
   } else {
-    const dataDirectory = defaultDataDirectory(io.env);
     const explicit = values.auth !== undefined || typeof (settings.auth as { source?: unknown }).source === 'string';
-    const source = credentialSourceName(values.auth, settings, explicit ? null : await savedSignInSource(dataDirectory));
-    credentials = await createCredentialProvider(source, { env: io.env, settings, region, dataDirectory });
-    credentialLabel = source === 'default' ? 'default (the AWS SDK credential chain)' : source;
+    const name = credentialSourceName(values.auth, settings, explicit ? null : await savedSignInSource(dataDirectory));
+    ({ provider: credentials, source } = await resolveCredentials(name, { env: io.env, settings, region, dataDirectory }));
+    credentialLabel = name === 'default' ? 'default (the AWS SDK credential chain)' : name;
+    if (source && isOrgGateway(source)) {
+      const org = await source.describe();
+      // The org's choices fill what the user did not set: their own flags and settings win.
+      if (!values.region && !io.env.AWS_REGION && !io.env.AWS_DEFAULT_REGION && org.region) region = org.region;
+      models = { aliases: { ...(org.models ?? {}), ...models.aliases }, defaultModel: settings.defaultModel ?? org.default_model ?? models.defaultModel };
+      orgUsageEndpoint = org.usage_endpoint;
+    }
+    source?.onSignInRequired(() => io.stderr('Your sign-in has ended: requests answer 401 until you run `bedrock-bridge login` (or restart serve).'));
   }
 
   const clients = createBedrockClients({
@@ -169,7 +224,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
       host: settings.host,
       apiKey,
       allowedOrigins: settings.allowedOrigins,
-      models: modelMappingOf(settings),
+      models,
       region,
       runtime: clients.runtime,
       control: clients.control,
@@ -183,6 +238,16 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     throw error;
   }
 
+  // Emulator traffic goes to its own ledger so trying things out never mixes with real spend.
+  const usage = await startUsage({
+    dataDirectory: emulator ? join(dataDirectory, 'emulator') : dataDirectory,
+    settings,
+    gateway,
+    source,
+    region,
+    orgUsageEndpoint,
+  });
+
   if (values['log-requests']) {
     gateway.events.on('request-finished', (event) => io.stderr(formatRequestLine(event)));
   }
@@ -192,6 +257,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
   io.stdout(`  API key:     ${generatedKey ? `${apiKey}  (generated for this run; set --api-key or BEDROCK_BRIDGE_API_KEY to keep one)` : '(as configured)'}`);
   io.stdout(`  Region:      ${region}`);
   io.stdout(`  Credentials: ${credentialLabel}`);
+  io.stdout(`  Usage:       ${describeUsage(usage)}`);
   if (settingsPath) io.stdout(`  Settings:    ${settingsPath}`);
   io.stdout('Press Ctrl+C to stop.');
 
@@ -201,6 +267,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     stop(graceMs = settings.shutdownGraceMs) {
       stopping ??= (async () => {
         await gateway.close(graceMs);
+        await usage.close({ syncTimeoutMs: USAGE_SYNC_AT_QUIT_MS });
         clients.destroy();
         await emulator?.close();
       })();

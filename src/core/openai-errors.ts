@@ -100,7 +100,63 @@ function retryAfterOf(error: ErrorLike): Record<string, string> {
   return {};
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ERR_HTTP2_ERROR', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_GOAWAY_SESSION']);
+/** A connection to Bedrock that broke after it was made. */
+const NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ERR_HTTP2_ERROR', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_GOAWAY_SESSION']);
+
+/** A connection to Bedrock that could not be made, and how to say so. */
+const UNREACHABLE_CODES: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused',
+  ENOTFOUND: 'the host name did not resolve',
+  EAI_AGAIN: 'the host name could not be resolved right now',
+  EHOSTUNREACH: 'there is no route to the host',
+  ENETUNREACH: 'the network is unreachable',
+  ENETDOWN: 'the network is down',
+  EHOSTDOWN: 'the host is down',
+  ETIMEDOUT: 'the connection timed out',
+};
+
+interface SystemErrorLike {
+  code?: unknown;
+  syscall?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/**
+ * The Node system error under a failed connect, if any: on the error itself, in its `cause` chain, or
+ * among an AggregateError's `errors` (happy eyeballs tries every address). ETIMEDOUT counts only from a
+ * connect or DNS call: the SDK's own request timeout carries that code too, and that one is a 504.
+ */
+function connectFailureOf(error: unknown, depth = 0): SystemErrorLike | null {
+  if (typeof error !== 'object' || error === null || depth > 4) return null;
+  const e = error as SystemErrorLike;
+  // An AggregateError carries the code too, but only its members say which address failed.
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const found = connectFailureOf(inner, depth + 1);
+      if (found) return found;
+    }
+  }
+  if (typeof e.code === 'string' && Object.hasOwn(UNREACHABLE_CODES, e.code)) {
+    if (e.code !== 'ETIMEDOUT' || e.syscall === 'connect' || e.syscall === 'getaddrinfo') return e;
+  }
+  return connectFailureOf(e.cause, depth + 1);
+}
+
+/** Built from the error's code and target only: the SDK's own message may quote a request. */
+function unreachableError(failure: SystemErrorLike): OpenAIError {
+  const code = String(failure.code);
+  const host = typeof failure.hostname === 'string' ? failure.hostname : typeof failure.address === 'string' ? failure.address : null;
+  const target = host ? ` at ${host}${typeof failure.port === 'number' ? `:${failure.port}` : ''}` : '';
+  return new OpenAIError(
+    502,
+    `Could not reach Bedrock${target}: ${UNREACHABLE_CODES[code]} (${code}). Check the network connection and the configured Bedrock endpoint or region.`,
+    { type: 'api_error', code: 'upstream_unreachable' },
+  );
+}
 
 /**
  * Maps an AWS SDK exception (or anything thrown while calling Bedrock) to an OpenAIError.
@@ -119,7 +175,9 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_A
  * - Expired / unrecognised / badly signed AWS credentials 401 authentication_error: the fix is to sign
  *   in again, not to ask an administrator for a permission (that is what 403 says)
  * - SignInRequiredError (ours) 401 `sign_in_required`
- * - connection failures to the Bedrock endpoint 502, SDK timeouts 504
+ * - NotEntitledError (ours: the org gateway refused credentials) 403 permission_error `not_entitled`
+ * - Bedrock (or the configured endpoint) unreachable 502 `upstream_unreachable`: refused, unresolvable,
+ *   no route, connect timed out; a connection that broke mid-request 502; SDK timeouts 504
  */
 export function fromBedrockError(error: unknown): OpenAIError {
   if (error instanceof OpenAIError) return error;
@@ -128,10 +186,14 @@ export function fromBedrockError(error: unknown): OpenAIError {
   const rawMessage = typeof e.message === 'string' && e.message.length > 0 ? e.message : name || 'Unknown error';
   const message = redactSecrets(rawMessage);
   const metadataStatus = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
+  const connectFailure = connectFailureOf(error);
+  if (connectFailure) return unreachableError(connectFailure);
 
   switch (name) {
     case 'SignInRequiredError':
       return new OpenAIError(401, message, { type: 'authentication_error', code: 'sign_in_required' });
+    case 'NotEntitledError':
+      return new OpenAIError(403, message, { type: 'permission_error', code: 'not_entitled' });
     case 'ValidationException':
       return new OpenAIError(400, message, {
         type: 'invalid_request_error',
@@ -179,7 +241,7 @@ export function fromBedrockError(error: unknown): OpenAIError {
       break;
   }
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) {
-    return new OpenAIError(502, `Could not reach Bedrock: ${message}`, { type: 'api_error', code: 'upstream_unreachable' });
+    return new OpenAIError(502, `The connection to Bedrock failed: ${message}`, { type: 'api_error', code: 'upstream_unreachable' });
   }
   if (typeof e.code === 'string' && e.code === 'ETIMEDOUT') {
     return new OpenAIError(504, `Bedrock did not answer in time: ${message}`, { type: 'api_error', code: 'upstream_timeout' });

@@ -6,17 +6,15 @@ import {
 } from '@aws-sdk/client-sso-oidc';
 import { GetRoleCredentialsCommand, ListAccountRolesCommand, ListAccountsCommand, LogoutCommand, SSOClient } from '@aws-sdk/client-sso';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { CredentialConfigurationError, SignInFailedError } from './errors.ts';
-import { SignInRequiredSignal } from './credential-source.ts';
-import type { CredentialSource, CredentialStatus, SignInUi, SignedInIdentity } from './credential-source.ts';
-import { createRefreshingProvider } from './refreshing-provider.ts';
-import type { RefreshingProvider } from './refreshing-provider.ts';
-import { TokenSession } from './token-session.ts';
+import type { SignInUi, SignedInIdentity } from './credential-source.ts';
+import { DeviceFlowSource } from './device-flow-source.ts';
+import type { DevicePoll } from './device-flow-source.ts';
 import type { TokenGrant } from './token-session.ts';
 import type { TokenVault } from './vault.ts';
 import type { IdentityCenterSettings } from './settings.ts';
-import { sessionNameFromArn, sleep as defaultSleep } from './util.ts';
+import { sessionNameFromArn } from './util.ts';
 
 export const IDC_KEYS = {
   registration: 'identity-center/client-secret',
@@ -63,6 +61,14 @@ const SESSION_OVER = new Set([
   'AccessDeniedException',
 ]);
 
+/** The SSO OIDC exceptions for the RFC 8628 poll outcomes. */
+const DEVICE_POLL_EXCEPTIONS = new Map<string, Exclude<DevicePoll, { grant: TokenGrant }>>([
+  ['AuthorizationPendingException', 'authorization_pending'],
+  ['SlowDownException', 'slow_down'],
+  ['ExpiredTokenException', 'expired_token'],
+  ['AccessDeniedException', 'access_denied'],
+]);
+
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : '';
 }
@@ -78,87 +84,37 @@ function grantOf(token: { accessToken?: string; expiresIn?: number; refreshToken
  * The access token is renewed silently with the refresh token until the org's session ends.
  * Tokens and the client secret live only in the TokenVault and in memory.
  */
-export class IdentityCenterSource implements CredentialSource {
+export class IdentityCenterSource extends DeviceFlowSource {
   readonly kind = 'identity-center' as const;
-  readonly credentials: AwsCredentialIdentityProvider;
   readonly #settings: IdentityCenterSettings;
-  readonly #vault: TokenVault;
   readonly #ui: SignInUi | undefined;
   readonly #clientName: string;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #oidc: SSOOIDCClient;
   readonly #portal: SSOClient;
-  readonly #signal = new SignInRequiredSignal();
-  readonly #provider: RefreshingProvider;
-  readonly #session: TokenSession;
-  #identity: SignedInIdentity | null = null;
 
   constructor(options: IdentityCenterSourceOptions) {
+    super({ vault: options.vault, keys: IDC_KEYS, refreshAheadMs: options.refreshAheadMs, now: options.now, sleep: options.sleep });
     this.#settings = { ...options.settings };
-    this.#vault = options.vault;
     this.#ui = options.ui;
     this.#clientName = options.clientName ?? 'bedrock-bridge';
-    this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? defaultSleep;
     const region = this.#settings.region;
     this.#oidc = new SSOOIDCClient({ region, ...(this.#settings.oidcEndpoint ? { endpoint: this.#settings.oidcEndpoint } : {}) });
     this.#portal = new SSOClient({ region, ...(this.#settings.portalEndpoint ? { endpoint: this.#settings.portalEndpoint } : {}) });
-    this.#provider = createRefreshingProvider({
-      fetch: () => this.#fetchRoleCredentials(),
-      ...(options.refreshAheadMs !== undefined ? { refreshAheadMs: options.refreshAheadMs } : {}),
-      now: this.#now,
-    });
-    this.credentials = this.#provider.provider;
-    this.#session = new TokenSession({
-      vault: this.#vault,
-      keys: IDC_KEYS,
-      now: this.#now,
-      renew: (refreshToken) => this.#renewAccessToken(refreshToken),
-      onEnded: () => this.#signal.raise(),
-    });
   }
 
   get settings(): Readonly<IdentityCenterSettings> {
     return this.#settings;
   }
 
-  /** Successful role-credential fetches so far (tests, diagnostics). */
-  get refreshCount(): number {
-    return this.#provider.refreshCount;
-  }
-
-  onSignInRequired(listener: () => void): () => void {
-    return this.#signal.on(listener);
-  }
-
-  /** Loads tokens from the vault (once). */
-  restore(): Promise<void> {
-    return this.#session.restore();
-  }
-
-  /** True when a token is in hand (the session may still have ended server-side). */
-  get signedIn(): boolean {
-    return this.#session.signedIn;
-  }
-
-  status(): CredentialStatus {
-    return this.#session.status({
-      source: this.kind,
-      user: this.#identity?.user ?? null,
-      credentialsExpireAt: this.#provider.current()?.expiration ?? null,
-    });
-  }
-
   async #registration(forceNew = false): Promise<Registration> {
     const scope = `${this.#settings.region}|${this.#settings.oidcEndpoint ?? ''}`;
     if (!forceNew) {
-      const stored = await this.#vault.get(IDC_KEYS.registration);
+      const stored = await this.vault.get(IDC_KEYS.registration);
       if (stored) {
         try {
           const registration = JSON.parse(stored) as Registration;
           // Re-register a day before the secret expires.
-          if (registration.scope === scope && registration.expiresAt - this.#now() > 86_400_000) return registration;
+          if (registration.scope === scope && registration.expiresAt - this.now() > 86_400_000) return registration;
         } catch {
           // fall through to a new registration
         }
@@ -174,7 +130,7 @@ export class IdentityCenterSource implements CredentialSource {
       expiresAt: (out.clientSecretExpiresAt ?? 0) * 1000,
       scope,
     };
-    await this.#vault.set(IDC_KEYS.registration, JSON.stringify(registration));
+    await this.vault.set(IDC_KEYS.registration, JSON.stringify(registration));
     return registration;
   }
 
@@ -199,7 +155,7 @@ export class IdentityCenterSource implements CredentialSource {
     }
     const { deviceCode, userCode, verificationUri, verificationUriComplete } = authorization;
     if (!deviceCode || !userCode || !verificationUri) throw new Error('Identity Center did not return a device code');
-    const expiresAt = this.#now() + (authorization.expiresIn ?? 600) * 1000;
+    const expiresAt = this.now() + (authorization.expiresIn ?? 600) * 1000;
     this.#ui?.prompt({ userCode, verificationUri, verificationUriComplete: verificationUriComplete ?? null, expiresAt: new Date(expiresAt) });
     try {
       await this.#ui?.openUrl?.(verificationUriComplete ?? verificationUri);
@@ -207,43 +163,32 @@ export class IdentityCenterSource implements CredentialSource {
       // the code is on screen; the user can open the URL themselves
     }
 
-    let intervalMs = Math.max(1, authorization.interval ?? 5) * 1000;
-    for (;;) {
-      if (options.signal?.aborted) throw new SignInFailedError('cancelled', 'Sign-in was cancelled.');
-      await this.#sleep(intervalMs, options.signal);
-      if (this.#now() >= expiresAt) throw new SignInFailedError('expired', 'The sign-in code expired before it was approved. Start the sign-in again.');
-      try {
-        const token = await this.#oidc.send(
-          new CreateTokenCommand({
-            clientId: registration.clientId,
-            clientSecret: registration.clientSecret,
-            grantType: 'urn:ietf:params:oauth:grant-type:device_code',
-            deviceCode,
-          }),
-        );
-        await this.#session.store(grantOf(token));
-        break;
-      } catch (error) {
-        const name = errorName(error);
-        if (name === 'AuthorizationPendingException') continue;
-        if (name === 'SlowDownException') {
-          intervalMs += 5000;
-          continue;
+    await this.pollForGrant({
+      intervalSeconds: authorization.interval,
+      expiresAt,
+      signal: options.signal,
+      poll: async () => {
+        try {
+          const token = await this.#oidc.send(
+            new CreateTokenCommand({
+              clientId: registration.clientId,
+              clientSecret: registration.clientSecret,
+              grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+              deviceCode,
+            }),
+          );
+          return { grant: grantOf(token) };
+        } catch (error) {
+          const outcome = DEVICE_POLL_EXCEPTIONS.get(errorName(error));
+          if (outcome) return outcome;
+          throw error;
         }
-        if (name === 'ExpiredTokenException') {
-          throw new SignInFailedError('expired', 'The sign-in code expired before it was approved. Start the sign-in again.');
-        }
-        if (name === 'AccessDeniedException') throw new SignInFailedError('denied', 'The sign-in request was denied.');
-        throw error;
-      }
-    }
-    this.#identity = null;
-    this.#provider.invalidate();
-    this.#signal.reset();
+      },
+    });
   }
 
   /** Trades the refresh token for a new access token; the org ending the session ends it here too. */
-  async #renewAccessToken(refreshToken: string): Promise<TokenGrant> {
+  protected async renewAccessToken(refreshToken: string): Promise<TokenGrant> {
     const registration = await this.#registration();
     try {
       return grantOf(
@@ -252,7 +197,7 @@ export class IdentityCenterSource implements CredentialSource {
         ),
       );
     } catch (error) {
-      if (SESSION_OVER.has(errorName(error))) return await this.#session.end();
+      if (SESSION_OVER.has(errorName(error))) return await this.session.end();
       throw error;
     }
   }
@@ -273,36 +218,29 @@ export class IdentityCenterSource implements CredentialSource {
     throw new CredentialConfigurationError('Choose an AWS account and role for Bedrock Bridge (settings, or `bedrock-bridge login --account ID --role NAME`).');
   }
 
-  async #fetchRoleCredentials(): Promise<AwsCredentialIdentity> {
+  /** Role credentials through GetRoleCredentials. */
+  protected async fetchCredentials(): Promise<AwsCredentialIdentity> {
     const { role, out } = await this.#withToken(async (token) => {
       const role = await this.#resolveRole(token);
       const out = await this.#portal.send(new GetRoleCredentialsCommand({ accessToken: token, accountId: role.accountId, roleName: role.roleName }));
       return { role, out };
     });
-    const c = out.roleCredentials;
-    if (!c?.accessKeyId || !c.secretAccessKey || !c.sessionToken || !c.expiration) {
-      throw new Error('Identity Center returned incomplete role credentials');
-    }
-    return {
-      accessKeyId: c.accessKeyId,
-      secretAccessKey: c.secretAccessKey,
-      sessionToken: c.sessionToken,
-      expiration: new Date(c.expiration),
-      accountId: role.accountId,
-    };
+    const { accessKeyId, secretAccessKey, sessionToken, expiration } = out.roleCredentials ?? {};
+    if (!accessKeyId || !secretAccessKey || !sessionToken || !expiration) throw new Error('Identity Center returned incomplete role credentials');
+    return { accessKeyId, secretAccessKey, sessionToken, expiration: new Date(expiration), accountId: role.accountId };
   }
 
   /** Runs a portal call; on 401 renews the access token once and retries; a second 401 means the session is over. */
   async #withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
     try {
-      return await call(await this.#session.accessToken());
+      return await call(await this.session.accessToken());
     } catch (error) {
       if (errorName(error) !== 'UnauthorizedException') throw error;
     }
     try {
-      return await call(await this.#session.accessToken(true));
+      return await call(await this.session.accessToken(true));
     } catch (error) {
-      if (errorName(error) === 'UnauthorizedException') return this.#session.end();
+      if (errorName(error) === 'UnauthorizedException') return this.session.end();
       throw error;
     }
   }
@@ -344,12 +282,11 @@ export class IdentityCenterSource implements CredentialSource {
   selectRole(accountId: string, roleName: string): void {
     this.#settings.accountId = accountId;
     this.#settings.roleName = roleName;
-    this.#identity = null;
-    this.#provider.invalidate();
+    this.forgetCredentials();
   }
 
   async identity(): Promise<SignedInIdentity | null> {
-    if (this.#identity) return this.#identity;
+    if (this.cachedIdentity) return this.cachedIdentity;
     if (!this.signedIn) return null;
     const credentials = await this.credentials();
     const sts = new STSClient({
@@ -360,14 +297,14 @@ export class IdentityCenterSource implements CredentialSource {
     try {
       const out = await sts.send(new GetCallerIdentityCommand({}));
       const arn = out.Arn ?? '';
-      this.#identity = {
+      this.cachedIdentity = {
         user: sessionNameFromArn(arn),
         source: this.kind,
         ...(out.Account ? { accountId: out.Account } : {}),
         ...(this.#settings.roleName ? { roleName: this.#settings.roleName } : {}),
         arn,
       };
-      return this.#identity;
+      return this.cachedIdentity;
     } finally {
       sts.destroy();
     }
@@ -384,8 +321,8 @@ export class IdentityCenterSource implements CredentialSource {
         return false;
       }
     };
-    const current = this.#session.unexpiredAccessToken;
-    const refreshToken = this.#session.refreshToken;
+    const current = this.session.unexpiredAccessToken;
+    const refreshToken = this.session.refreshToken;
     if (!(current && (await logout(current))) && refreshToken) {
       // The access token is no longer accepted: renew it once so the session really ends server-side.
       try {
@@ -398,10 +335,7 @@ export class IdentityCenterSource implements CredentialSource {
         // the session is already over, or we are offline: the local wipe below still happens
       }
     }
-    this.#session.forget();
-    this.#identity = null;
-    this.#provider.invalidate();
-    await this.#vault.clear();
+    await this.wipe();
   }
 
   destroy(): void {

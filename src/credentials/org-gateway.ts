@@ -1,16 +1,12 @@
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { CredentialConfigurationError, NotEntitledError, SignInFailedError } from './errors.ts';
-import { SignInRequiredSignal } from './credential-source.ts';
-import type { CredentialSource, CredentialStatus, SignInUi, SignedInIdentity } from './credential-source.ts';
-import { createRefreshingProvider } from './refreshing-provider.ts';
-import type { RefreshingProvider } from './refreshing-provider.ts';
-import { TokenSession } from './token-session.ts';
+import type { SignInUi, SignedInIdentity } from './credential-source.ts';
+import { DeviceFlowSource } from './device-flow-source.ts';
 import type { TokenGrant } from './token-session.ts';
 import type { TokenVault } from './vault.ts';
 import type { OrgGatewaySettings } from './settings.ts';
 import { ORG_GATEWAY_WELL_KNOWN_PATH } from './org-gateway-contract.ts';
 import type { OrgGatewayDocument } from './org-gateway-contract.ts';
-import { sleep as defaultSleep } from './util.ts';
 
 export const ORG_KEYS = {
   accessToken: 'org-gateway/access-token',
@@ -50,6 +46,9 @@ function grantOf(body: TokenResponse): TokenGrant {
   return { accessToken: body.access_token!, expiresIn: body.expires_in, refreshToken: body.refresh_token };
 }
 
+/** The RFC 8628 token endpoint errors that are poll outcomes rather than failures. */
+const DEVICE_POLL_ERRORS = ['authorization_pending', 'slow_down', 'expired_token', 'access_denied'] as const;
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** https only, except on loopback (local test setups). */
@@ -69,53 +68,25 @@ export function assertSecureUrl(value: string, what: string): URL {
  * gateway's credentials endpoint exchanges the access token for short-lived AWS credentials.
  * The access token also authenticates the audit endpoint (bearerToken()).
  */
-export class OrgGatewaySource implements CredentialSource {
+export class OrgGatewaySource extends DeviceFlowSource {
   readonly kind = 'org-gateway' as const;
-  readonly credentials: AwsCredentialIdentityProvider;
   readonly #settings: OrgGatewaySettings;
-  readonly #vault: TokenVault;
   readonly #ui: SignInUi | undefined;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #fetch: typeof fetch;
-  readonly #signal = new SignInRequiredSignal();
-  readonly #provider: RefreshingProvider;
   #document: Promise<{ gateway: OrgGatewayDocument; oidc: OidcConfiguration }> | null = null;
-  readonly #session: TokenSession;
-  #identity: SignedInIdentity | null = null;
 
   constructor(options: OrgGatewaySourceOptions) {
+    assertSecureUrl(options.settings.url, 'The org gateway URL');
+    super({ vault: options.vault, keys: ORG_KEYS, refreshAheadMs: options.refreshAheadMs, now: options.now, sleep: options.sleep });
     this.#settings = { ...options.settings };
-    assertSecureUrl(this.#settings.url, 'The org gateway URL');
-    this.#vault = options.vault;
     this.#ui = options.ui;
-    this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? defaultSleep;
     this.#fetch = options.fetch ?? fetch;
-    this.#provider = createRefreshingProvider({
-      fetch: () => this.#fetchCredentials(),
-      ...(options.refreshAheadMs !== undefined ? { refreshAheadMs: options.refreshAheadMs } : {}),
-      now: this.#now,
-    });
-    this.credentials = this.#provider.provider;
-    this.#session = new TokenSession({
-      vault: this.#vault,
-      keys: ORG_KEYS,
-      now: this.#now,
-      renew: (refreshToken) => this.#renewAccessToken(refreshToken),
-      onEnded: () => {
-        this.#identity = null;
-        this.#signal.raise();
-      },
-    });
   }
 
-  get refreshCount(): number {
-    return this.#provider.refreshCount;
-  }
-
-  onSignInRequired(listener: () => void): () => void {
-    return this.#signal.on(listener);
+  /** The user may change with the next sign-in: forget who it was. */
+  protected override sessionEnded(): void {
+    this.cachedIdentity = null;
+    super.sessionEnded();
   }
 
   /** The gateway's description of the org (region, usage endpoint, default models). */
@@ -148,23 +119,6 @@ export class OrgGatewaySource implements CredentialSource {
     return this.#document;
   }
 
-  /** Loads tokens from the vault (once). */
-  restore(): Promise<void> {
-    return this.#session.restore();
-  }
-
-  get signedIn(): boolean {
-    return this.#session.signedIn;
-  }
-
-  status(): CredentialStatus {
-    return this.#session.status({
-      source: this.kind,
-      user: this.#identity?.user ?? null,
-      credentialsExpireAt: this.#provider.current()?.expiration ?? null,
-    });
-  }
-
   async #form(url: string, fields: Record<string, string>): Promise<{ status: number; body: TokenResponse }> {
     const response = await this.#fetch(url, {
       method: 'POST',
@@ -194,7 +148,7 @@ export class OrgGatewaySource implements CredentialSource {
     if (start.status !== 200 || !auth.device_code || !auth.user_code || !auth.verification_uri) {
       throw new SignInFailedError('error', `The IdP refused the sign-in request: ${auth.error_description ?? auth.error ?? start.status}`);
     }
-    const expiresAt = this.#now() + (auth.expires_in ?? 600) * 1000;
+    const expiresAt = this.now() + (auth.expires_in ?? 600) * 1000;
     const verificationUrl = auth.verification_uri_complete ?? auth.verification_uri;
     this.#ui?.prompt({
       userCode: auth.user_code,
@@ -211,41 +165,32 @@ export class OrgGatewaySource implements CredentialSource {
       }
     }
 
-    let intervalMs = Math.max(1, auth.interval ?? 5) * 1000;
-    for (;;) {
-      if (options.signal?.aborted) throw new SignInFailedError('cancelled', 'Sign-in was cancelled.');
-      await this.#sleep(intervalMs, options.signal);
-      if (this.#now() >= expiresAt) throw new SignInFailedError('expired', 'The sign-in code expired before it was approved. Start the sign-in again.');
-      const { status, body } = await this.#form(oidc.token_endpoint, {
-        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-        device_code: auth.device_code,
-        client_id: gateway.client_id,
-      });
-      if (status === 200 && body.access_token) {
-        await this.#session.store(grantOf(body));
-        break;
-      }
-      if (body.error === 'authorization_pending') continue;
-      if (body.error === 'slow_down') {
-        intervalMs += 5000;
-        continue;
-      }
-      if (body.error === 'expired_token') throw new SignInFailedError('expired', 'The sign-in code expired before it was approved. Start the sign-in again.');
-      if (body.error === 'access_denied') throw new SignInFailedError('denied', 'The sign-in request was denied.');
-      throw new SignInFailedError('error', `Sign-in failed: ${body.error_description ?? body.error ?? `HTTP ${status}`}`);
-    }
-    this.#identity = null;
-    this.#provider.invalidate();
-    this.#signal.reset();
+    const deviceCode = auth.device_code;
+    await this.pollForGrant({
+      intervalSeconds: auth.interval,
+      expiresAt,
+      signal: options.signal,
+      poll: async () => {
+        const { status, body } = await this.#form(oidc.token_endpoint, {
+          grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+          device_code: deviceCode,
+          client_id: gateway.client_id,
+        });
+        if (status === 200 && body.access_token) return { grant: grantOf(body) };
+        const outcome = DEVICE_POLL_ERRORS.find((error) => error === body.error);
+        if (outcome) return outcome;
+        throw new SignInFailedError('error', `Sign-in failed: ${body.error_description ?? body.error ?? `HTTP ${status}`}`);
+      },
+    });
   }
 
   /** The OIDC access token for the audit endpoint; pass forceRefresh after a 401. */
   bearerToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
-    return this.#session.accessToken(options.forceRefresh ?? false);
+    return this.session.accessToken(options.forceRefresh ?? false);
   }
 
   /** Trades the refresh token for a new access token; a 400/401 from the IdP means the session is over. */
-  async #renewAccessToken(refreshToken: string): Promise<TokenGrant> {
+  protected async renewAccessToken(refreshToken: string): Promise<TokenGrant> {
     const { gateway, oidc } = await this.#discover();
     const { status, body } = await this.#form(oidc.token_endpoint, {
       grant_type: 'refresh_token',
@@ -253,11 +198,12 @@ export class OrgGatewaySource implements CredentialSource {
       client_id: gateway.client_id,
     });
     if (status === 200 && body.access_token) return grantOf(body);
-    if (status === 400 || status === 401) return await this.#session.end();
+    if (status === 400 || status === 401) return await this.session.end();
     throw new Error(`The IdP failed to renew the session (HTTP ${status})`);
   }
 
-  async #fetchCredentials(): Promise<AwsCredentialIdentity> {
+  /** The gateway's credentials endpoint, authenticated with the access token. */
+  protected async fetchCredentials(): Promise<AwsCredentialIdentity> {
     const { gateway } = await this.#discover();
     const call = async (token: string) =>
       this.#fetch(gateway.credentials_endpoint, { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
@@ -267,7 +213,7 @@ export class OrgGatewaySource implements CredentialSource {
       response = await call(await this.bearerToken({ forceRefresh: true }));
       if (response.status === 401) {
         await response.body?.cancel();
-        return this.#session.end();
+        return this.session.end();
       }
     }
     if (response.status === 403) {
@@ -307,7 +253,7 @@ export class OrgGatewaySource implements CredentialSource {
   }
 
   async identity(): Promise<SignedInIdentity | null> {
-    if (this.#identity) return this.#identity;
+    if (this.cachedIdentity) return this.cachedIdentity;
     await this.restore();
     if (!this.signedIn) return null;
     const { oidc } = await this.#discover();
@@ -325,8 +271,8 @@ export class OrgGatewaySource implements CredentialSource {
     const claims = (await response.json()) as { sub?: string; preferred_username?: string; email?: string };
     const user = claims.preferred_username ?? claims.email ?? claims.sub;
     if (!user) return null;
-    this.#identity = { user, source: this.kind };
-    return this.#identity;
+    this.cachedIdentity = { user, source: this.kind };
+    return this.cachedIdentity;
   }
 
   /** Revokes the refresh and access tokens at the IdP (RFC 7009, when it has an endpoint) and wipes the vault. */
@@ -342,16 +288,13 @@ export class OrgGatewaySource implements CredentialSource {
             // offline: local wipe still happens
           }
         };
-        const { refreshToken, access } = this.#session;
+        const { refreshToken, access } = this.session;
         if (refreshToken) await revoke(refreshToken, 'refresh_token');
         if (access) await revoke(access.token, 'access_token');
       }
     } catch {
       // gateway unreachable: wipe anyway
     }
-    this.#session.forget();
-    this.#identity = null;
-    this.#provider.invalidate();
-    await this.#vault.clear();
+    await this.wipe();
   }
 }

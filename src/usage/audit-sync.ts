@@ -254,6 +254,8 @@ export class AuditSync {
     }
     this.#state = 'syncing';
     let cursor = '';
+    /** Ids the endpoint answered for neither way: still pending, retried after a short delay. */
+    let unanswered = 0;
     try {
       for (;;) {
         if (this.#stopped && this.#abort.signal.aborted) break;
@@ -271,6 +273,7 @@ export class AuditSync {
         if (rejected.length > 0) this.#ledger.markRejected(rejected);
         result.accepted += accepted.length;
         result.rejected += rejected.length;
+        unanswered += batch.length - accepted.length - rejected.length;
         this.#delivered += accepted.length;
         this.#lastSuccessAt = Date.now();
         this.#lastError = null;
@@ -279,6 +282,7 @@ export class AuditSync {
       }
       this.#state = this.#stopped ? 'stopped' : 'idle';
       this.#nextAttemptAt = null;
+      if (unanswered > 0 && !this.#stopped) this.#scheduleRetry(this.#backoffBaseMs + Math.floor(this.#random() * this.#backoffBaseMs));
       return result;
     } catch (error) {
       this.#failures++;

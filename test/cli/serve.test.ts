@@ -87,6 +87,21 @@ describe('bedrock-bridge serve', () => {
 
     started.child.kill('SIGTERM');
     assert.equal(await started.exit, 0);
+
+    // The request became a usage record in the emulator's own ledger, which `bedrock-bridge usage` reports.
+    const usage = spawn(process.execPath, [MAIN, 'usage', '--json', '--by', 'model', '--data-dir', join(home, 'emulator')], { env: cleanEnv(home) });
+    let json = '';
+    usage.stdout.on('data', (chunk: Buffer) => {
+      json += chunk.toString();
+    });
+    assert.equal(await new Promise((resolve) => usage.once('exit', resolve)), 0);
+    const report = JSON.parse(json) as { groups: { model: { key: string; requests: number; inputTokens: number; outputTokens: number }[] }; sync: { pending: number } };
+    const chat = report.groups.model.find((row) => row.requests >= 1);
+    assert.ok(chat, `a usage row per model: ${json}`);
+    assert.equal(chat.requests, 1);
+    assert.equal(chat.inputTokens, body.usage.prompt_tokens);
+    assert.equal(chat.outputTokens, body.usage.completion_tokens);
+    assert.equal(report.sync.pending, 1, 'no audit endpoint configured: the record waits in the ledger');
   });
 
   it('on SIGTERM lets an in-flight stream finish, refuses new connections, and exits 0', async () => {

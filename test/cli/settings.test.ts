@@ -14,7 +14,7 @@ import {
   resolveRegion,
   SettingsError,
 } from '../../src/core/settings.ts';
-import { credentialSourceName, createCredentialProvider } from '../../src/cli/credential-options.ts';
+import { credentialSourceName, resolveCredentials } from '../../src/cli/credential-options.ts';
 import { loadSettings } from '../../src/cli/settings-file.ts';
 
 describe('settings', () => {
@@ -96,7 +96,7 @@ describe('settings', () => {
     assert.equal(credentialSourceName(undefined, parseSettings({ auth: { source: 'env' } })), 'env');
     assert.equal(credentialSourceName(undefined, parseSettings({})), 'default');
     const context = { env: {}, settings: parseSettings({}), region: 'us-east-1', dataDirectory: '/tmp' };
-    await assert.rejects(createCredentialProvider('nope', context), /Unknown --auth source/);
-    assert.equal(await createCredentialProvider('default', context), undefined);
+    await assert.rejects(resolveCredentials('nope', context), /Unknown --auth source/);
+    assert.deepEqual(await resolveCredentials('default', context), { provider: undefined, source: null });
   });
 });

@@ -24,13 +24,17 @@ after(async () => {
   await bridge?.close();
 });
 
+/** What every call here shares: the chat model through the gateway, and no retries by the SDK. */
+function viaBridge() {
+  return { model: provider.chatModel(CHAT_MODEL), maxRetries: 0 };
+}
+
 describe('Vercel AI SDK', () => {
   test('generateText: the echo, finish reason stop, usage', async () => {
     const result = await generateText({
-      model: provider.chatModel(CHAT_MODEL),
+      ...viaBridge(),
       system: 'You are terse.',
       prompt: 'Hello from the AI SDK',
-      maxRetries: 0,
     });
     assert.equal(result.text, echoOf('Hello from the AI SDK'));
     assert.equal(result.finishReason, 'stop');
@@ -44,9 +48,8 @@ describe('Vercel AI SDK', () => {
 
   test('streamText: textStream concatenates to the echo; usage arrives at the end', async () => {
     const result = streamText({
-      model: provider.chatModel(CHAT_MODEL),
+      ...viaBridge(),
       prompt: 'Stream this through the AI SDK',
-      maxRetries: 0,
     });
     const parts: string[] = [];
     for await (const part of result.textStream) parts.push(part);
@@ -61,9 +64,8 @@ describe('Vercel AI SDK', () => {
   test('a tool call: execute receives the parsed, validated args; the loop finishes with text', async () => {
     const received: Array<{ city: string; unit: 'celsius' | 'fahrenheit' }> = [];
     const result = await generateText({
-      model: provider.chatModel(CHAT_MODEL),
+      ...viaBridge(),
       prompt: 'What is the weather in Paris? [[tool]]',
-      maxRetries: 0,
       tools: {
         get_weather: tool({
           description: 'Current weather for a city',
@@ -104,9 +106,8 @@ describe('Vercel AI SDK', () => {
   test('a streamed tool call: execute receives the parsed args', async () => {
     const received: Array<{ city: string }> = [];
     const result = streamText({
-      model: provider.chatModel(CHAT_MODEL),
+      ...viaBridge(),
       prompt: 'What is the weather in Paris? [[tool]]',
-      maxRetries: 0,
       tools: {
         get_weather: tool({
           description: 'Current weather for a city',
@@ -131,9 +132,8 @@ describe('Vercel AI SDK', () => {
   test('parallel tool calls, streamed: both tools execute with their own args', async () => {
     const calls: string[] = [];
     const result = streamText({
-      model: provider.chatModel(CHAT_MODEL),
+      ...viaBridge(),
       prompt: 'Weather and time? [[tools:2]]',
-      maxRetries: 0,
       tools: {
         get_weather: tool({
           inputSchema: z.object({ city: z.string() }),
@@ -163,18 +163,13 @@ describe('Vercel AI SDK', () => {
   });
 
   test('reasoning: the top-level reasoning option becomes reasoning_effort; reasoning text stays apart', async () => {
-    const result = await generateText({
-      model: provider.chatModel(CHAT_MODEL),
-      prompt: 'Think first',
-      reasoning: 'low',
-      maxRetries: 0,
-    });
+    const result = await generateText({ ...viaBridge(), prompt: 'Think first', reasoning: 'low' });
     assert.equal(result.reasoningText, 'Thinking about: Think first');
     assert.equal(result.text, echoOf('Think first'));
     const sent = lastConverseRequest(bridge.emulator);
     assert.equal(sent.additionalModelRequestFields?.thinking?.type, 'enabled');
 
-    const streamed = streamText({ model: provider.chatModel(CHAT_MODEL), prompt: 'Think first', reasoning: 'low', maxRetries: 0 });
+    const streamed = streamText({ ...viaBridge(), prompt: 'Think first', reasoning: 'low' });
     let reasoning = '';
     let text = '';
     for await (const part of streamed.stream) {
@@ -213,7 +208,7 @@ describe('Vercel AI SDK', () => {
       },
     );
     await assert.rejects(
-      generateText({ model: provider.chatModel(CHAT_MODEL), prompt: 'slow down [[throttle]]', maxRetries: 0 }),
+      generateText({ ...viaBridge(), prompt: 'slow down [[throttle]]' }),
       (error: unknown) => {
         assert.ok(APICallError.isInstance(error), `got ${String(error)}`);
         assert.equal(error.statusCode, 429);
@@ -225,9 +220,8 @@ describe('Vercel AI SDK', () => {
 
   test('a mid-stream failure surfaces as an error part after some text', async () => {
     const result = streamText({
-      model: provider.chatModel(CHAT_MODEL),
+      ...viaBridge(),
       prompt: 'one two three four five six [[fail-mid-stream]]',
-      maxRetries: 0,
       onError: () => {},
     });
     let text = '';

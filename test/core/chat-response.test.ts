@@ -87,14 +87,17 @@ test('cache usage: prompt_tokens includes cache reads and writes', () => {
 });
 
 test('finish reasons', () => {
-  assert.equal(finishReasonOf('end_turn'), 'stop');
-  assert.equal(finishReasonOf('stop_sequence'), 'stop');
-  assert.equal(finishReasonOf('tool_use'), 'tool_calls');
-  assert.equal(finishReasonOf('max_tokens'), 'length');
-  assert.equal(finishReasonOf('model_context_window_exceeded'), 'length');
-  assert.equal(finishReasonOf('content_filtered'), 'content_filter');
-  assert.equal(finishReasonOf('guardrail_intervened'), 'content_filter');
-  assert.equal(finishReasonOf(undefined), 'stop');
+  const reasons: [Parameters<typeof finishReasonOf>[0], string][] = [
+    ['end_turn', 'stop'],
+    ['stop_sequence', 'stop'],
+    ['tool_use', 'tool_calls'],
+    ['max_tokens', 'length'],
+    ['model_context_window_exceeded', 'length'],
+    ['content_filtered', 'content_filter'],
+    ['guardrail_intervened', 'content_filter'],
+    [undefined, 'stop'],
+  ];
+  for (const [stopReason, finishReason] of reasons) assert.equal(finishReasonOf(stopReason), finishReason, String(stopReason));
   const filtered = toChatCompletion(output([], 'guardrail_intervened'), plan, context);
   assert.equal(filtered.choices[0].finish_reason, 'content_filter');
   assert.equal(filtered.choices[0].message.content, '');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_ALIASES, embeddingFamily, modelTraits, resolveModel, isBedrockModelId, baseModelId } from '../../src/core/model-catalog.ts';
+import type { ModelTraits } from '../../src/core/model-catalog.ts';
 import { OpenAIError } from '../../src/core/openai-errors.ts';
 
 const mapping = { aliases: { ...DEFAULT_ALIASES, fast: 'us.amazon.nova-micro-v1:0' }, defaultModel: 'us.anthropic.claude-sonnet-4-20250514-v1:0' };
@@ -54,13 +55,16 @@ test('unknown names are a 404 model_not_found, including look-alikes of OpenAI a
 });
 
 test('embedding families, through profiles and ARNs too', () => {
-  assert.equal(embeddingFamily('amazon.titan-embed-text-v2:0'), 'titan-v2');
-  assert.equal(embeddingFamily('arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0'), 'titan-v2');
-  assert.equal(embeddingFamily('cohere.embed-english-v3'), 'cohere-v3');
-  assert.equal(embeddingFamily('cohere.embed-multilingual-v3'), 'cohere-v3');
-  assert.equal(embeddingFamily('us.cohere.embed-v4:0'), 'cohere-v4');
-  assert.equal(embeddingFamily('amazon.titan-embed-text-v1'), null);
-  assert.equal(embeddingFamily('anthropic.claude-3-haiku-20240307-v1:0'), null);
+  const families: [string, string | null][] = [
+    ['amazon.titan-embed-text-v2:0', 'titan-v2'],
+    ['arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0', 'titan-v2'],
+    ['cohere.embed-english-v3', 'cohere-v3'],
+    ['cohere.embed-multilingual-v3', 'cohere-v3'],
+    ['us.cohere.embed-v4:0', 'cohere-v4'],
+    ['amazon.titan-embed-text-v1', null],
+    ['anthropic.claude-3-haiku-20240307-v1:0', null],
+  ];
+  for (const [modelId, family] of families) assert.equal(embeddingFamily(modelId), family, modelId);
 });
 
 test('model traits', () => {
@@ -73,25 +77,21 @@ test('model traits', () => {
     supportsPromptCache: true,
     reasoning: 'anthropic-thinking',
   });
-  const sonnet4 = modelTraits('us.anthropic.claude-sonnet-4-20250514-v1:0');
-  assert.equal(sonnet4.rejectsTemperatureWithTopP, false);
-  assert.equal(sonnet4.supportsReasoning, true);
-  assert.equal(sonnet4.supportsNativeStructuredOutput, false);
-  assert.equal(modelTraits('anthropic.claude-opus-4-1-20250805-v1:0').rejectsTemperatureWithTopP, true);
-  assert.equal(modelTraits('us.anthropic.claude-haiku-4-5-20251001-v1:0').rejectsTemperatureWithTopP, true);
-  const sonnet37 = modelTraits('us.anthropic.claude-3-7-sonnet-20250219-v1:0');
-  assert.equal(sonnet37.supportsReasoning, true);
-  assert.equal(sonnet37.rejectsTemperatureWithTopP, false);
-  assert.equal(sonnet37.supportsPromptCache, true);
-  const haiku3 = modelTraits('anthropic.claude-3-haiku-20240307-v1:0');
-  assert.equal(haiku3.anthropic, true);
-  assert.equal(haiku3.supportsReasoning, false);
-  assert.equal(haiku3.supportsPromptCache, false);
-  assert.equal(modelTraits('us.amazon.nova-pro-v1:0').supportsPromptCache, true);
-  assert.equal(modelTraits('us.amazon.nova-pro-v1:0').anthropic, false);
-  assert.equal(modelTraits('arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0').anthropic, true);
-  assert.equal(modelTraits('openai.gpt-oss-20b-1:0').reasoning, 'reasoning-effort');
-  assert.equal(modelTraits('meta.llama3-1-70b-instruct-v1:0').supportsReasoning, false);
+  const expected: [string, Partial<ModelTraits>][] = [
+    ['us.anthropic.claude-sonnet-4-20250514-v1:0', { rejectsTemperatureWithTopP: false, supportsReasoning: true, supportsNativeStructuredOutput: false }],
+    ['anthropic.claude-opus-4-1-20250805-v1:0', { rejectsTemperatureWithTopP: true }],
+    ['us.anthropic.claude-haiku-4-5-20251001-v1:0', { rejectsTemperatureWithTopP: true }],
+    ['us.anthropic.claude-3-7-sonnet-20250219-v1:0', { supportsReasoning: true, rejectsTemperatureWithTopP: false, supportsPromptCache: true }],
+    ['anthropic.claude-3-haiku-20240307-v1:0', { anthropic: true, supportsReasoning: false, supportsPromptCache: false }],
+    ['us.amazon.nova-pro-v1:0', { supportsPromptCache: true, anthropic: false }],
+    ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0', { anthropic: true }],
+    ['openai.gpt-oss-20b-1:0', { reasoning: 'reasoning-effort' }],
+    ['meta.llama3-1-70b-instruct-v1:0', { supportsReasoning: false }],
+  ];
+  for (const [modelId, traits] of expected) {
+    const actual = modelTraits(modelId);
+    for (const [key, value] of Object.entries(traits)) assert.equal(actual[key as keyof ModelTraits], value, `${modelId}: ${key}`);
+  }
   assert.equal(baseModelId('us.amazon.nova-pro-v1:0'), 'amazon.nova-pro-v1:0');
   assert.equal(baseModelId('amazon.nova-pro-v1:0'), 'amazon.nova-pro-v1:0');
 });

@@ -86,6 +86,63 @@ test('network failures, unknown SDK errors and plain values', () => {
   assert.equal(fromBedrockError(existing), existing);
 });
 
+test('NotEntitledError (matched by name) is 403 permission_error not_entitled, keeping its message', () => {
+  const message = 'Your organisation has not granted you access to Amazon Bedrock through Bedrock Bridge (not in group). Ask your administrator to add you.';
+  const notEntitled = Object.assign(new Error(message), { name: 'NotEntitledError' });
+  assert.deepEqual(fromBedrockError(notEntitled).toJSON(), {
+    error: { message, type: 'permission_error', param: null, code: 'not_entitled' },
+  });
+  assert.equal(fromBedrockError(notEntitled).status, 403);
+});
+
+/** A Node system error as net/dns raise it. */
+function systemError(code: string, fields: Record<string, unknown>, message = `${String(fields.syscall ?? 'connect')} ${code}`) {
+  return Object.assign(new Error(message), { code, errno: -1, ...fields });
+}
+
+test('Bedrock unreachable is 502 upstream_unreachable, wherever the SDK put the system error', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['code on the error', systemError('ECONNREFUSED', { syscall: 'connect', address: '127.0.0.1', port: 1 }), /at 127\.0\.0\.1:1: the connection was refused \(ECONNREFUSED\)/],
+    [
+      'code on the cause',
+      Object.assign(new Error('request failed'), { $metadata: { attempts: 1 }, cause: systemError('ENOTFOUND', { syscall: 'getaddrinfo', hostname: 'bedrock-runtime.nowhere.invalid' }) }),
+      /at bedrock-runtime\.nowhere\.invalid: the host name did not resolve \(ENOTFOUND\)/,
+    ],
+    [
+      'happy eyeballs AggregateError',
+      Object.assign(new AggregateError([systemError('ECONNREFUSED', { syscall: 'connect', address: '::1', port: 443 }), systemError('ECONNREFUSED', { syscall: 'connect', address: '127.0.0.1', port: 443 })], ''), { code: 'ECONNREFUSED' }),
+      /at ::1:443: the connection was refused/,
+    ],
+    ['connect timed out (smithy names it TimeoutError)', Object.assign(systemError('ETIMEDOUT', { syscall: 'connect', address: '10.0.0.1', port: 443 }), { name: 'TimeoutError' }), /the connection timed out \(ETIMEDOUT\)/],
+    ['no route', systemError('EHOSTUNREACH', { syscall: 'connect', address: '10.0.0.1', port: 443 }), /no route to the host/],
+  ];
+  for (const [what, error, message] of cases) {
+    const mapped = fromBedrockError(error);
+    assert.equal(mapped.status, 502, what);
+    assert.equal(mapped.type, 'api_error', what);
+    assert.equal(mapped.code, 'upstream_unreachable', what);
+    assert.match(mapped.message, /^Could not reach Bedrock/, what);
+    assert.match(mapped.message, message, what);
+    assert.match(mapped.message, /configured Bedrock endpoint/, what);
+  }
+});
+
+test('an unreachable Bedrock never quotes credentials from the SDK message', () => {
+  const error = Object.assign(new Error('connect ECONNREFUSED for AKIAIOSFODNN7EXAMPLE with Bearer abc.def-ghi secret=wJalrXUtnFEMI'), {
+    cause: systemError('ECONNREFUSED', { syscall: 'connect', address: '127.0.0.1', port: 1 }),
+  });
+  const mapped = fromBedrockError(error);
+  assert.equal(mapped.status, 502);
+  assert.doesNotMatch(mapped.message, /AKIA|abc\.def|wJalr|Bearer/);
+});
+
+test("the SDK's own request timeout (ETIMEDOUT without a connect) stays 504", () => {
+  const requestTimeout = Object.assign(new Error('a request has exceeded the configured 1000 ms requestTimeout.'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+  const mapped = fromBedrockError(requestTimeout);
+  assert.equal(mapped.status, 504);
+  assert.equal(mapped.code, 'upstream_timeout');
+});
+
 test('unknownModelError is a 404 model_not_found naming GET /v1/models', () => {
   const error = unknownModelError('gpt-9');
   assert.equal(error.status, 404);

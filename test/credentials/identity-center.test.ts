@@ -28,9 +28,20 @@ async function setup(options: IdentityCenterEmulatorOptions = {}) {
   return { registry, idc, server, source, prompts, opened, vault, close: async () => { source.destroy(); await server.close(); } };
 }
 
-test('identity-center: approve -> role credentials -> STS user name; refresh token renews expired access tokens', async () => {
-  const t = await setup();
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** Runs a test body against fresh emulators and a fresh source, closing them whatever happens. */
+async function withSetup(options: IdentityCenterEmulatorOptions, body: (t: Setup) => Promise<void>): Promise<void> {
+  const t = await setup(options);
   try {
+    await body(t);
+  } finally {
+    await t.close();
+  }
+}
+
+test('identity-center: approve -> role credentials -> STS user name; refresh token renews expired access tokens', () =>
+  withSetup({}, async (t) => {
     const code = t.idc.control.nextUserCode();
     const signIn = t.source.signIn();
     const userCode = await code;
@@ -71,39 +82,24 @@ test('identity-center: approve -> role credentials -> STS user name; refresh tok
     t.idc.control.approve(await code2, 'alice@example.com');
     await again;
     assert.equal(t.idc.control.stats.registerClient, 1);
-  } finally {
-    await t.close();
-  }
-});
+  }));
 
-test('identity-center: denied sign-in', async () => {
-  const t = await setup();
-  try {
-    const code = t.idc.control.nextUserCode();
-    const signIn = t.source.signIn();
-    t.idc.control.deny(await code);
-    await assert.rejects(signIn, (e: unknown) => e instanceof SignInFailedError && e.reason === 'denied');
-    assert.equal(t.source.status().signedIn, false);
-  } finally {
-    await t.close();
-  }
-});
+for (const [what, reason, act] of [
+  ['denied sign-in', 'denied', (t, userCode) => t.idc.control.deny(userCode)],
+  ['code expiry', 'expired', (t, userCode) => t.idc.control.expireDeviceCode(userCode)],
+] as const satisfies readonly [string, SignInFailedError['reason'], (t: Setup, userCode: string) => void][]) {
+  test(`identity-center: ${what}`, () =>
+    withSetup({}, async (t) => {
+      const code = t.idc.control.nextUserCode();
+      const signIn = t.source.signIn();
+      act(t, await code);
+      await assert.rejects(signIn, (e: unknown) => e instanceof SignInFailedError && e.reason === reason);
+      assert.equal(t.source.status().signedIn, false);
+    }));
+}
 
-test('identity-center: code expiry', async () => {
-  const t = await setup();
-  try {
-    const code = t.idc.control.nextUserCode();
-    const signIn = t.source.signIn();
-    t.idc.control.expireDeviceCode(await code);
-    await assert.rejects(signIn, (e: unknown) => e instanceof SignInFailedError && e.reason === 'expired');
-  } finally {
-    await t.close();
-  }
-});
-
-test('identity-center: slow_down adds 5 seconds to the polling interval', async () => {
-  const t = await setup();
-  try {
+test('identity-center: slow_down adds 5 seconds to the polling interval', () =>
+  withSetup({}, async (t) => {
     const code = t.idc.control.nextUserCode();
     const started = Date.now();
     const signIn = t.source.signIn();
@@ -116,14 +112,10 @@ test('identity-center: slow_down adds 5 seconds to the polling interval', async 
     assert.equal(t.idc.control.stats.slowDown, 1, 'only the forced slow_down: the client never polled too fast');
     assert.ok(elapsed >= 6500, `waited ${elapsed} ms`);
     assert.equal(t.idc.control.stats.createTokenDeviceCode, 2);
-  } finally {
-    await t.close();
-  }
-});
+  }));
 
-test('identity-center: a revoked session ends in SignInRequiredError once the credentials run out', async () => {
-  const t = await setup({ credentialTtlMs: 2000 });
-  try {
+test('identity-center: a revoked session ends in SignInRequiredError once the credentials run out', () =>
+  withSetup({ credentialTtlMs: 2000 }, async (t) => {
     const code = t.idc.control.nextUserCode();
     const signIn = t.source.signIn();
     t.idc.control.approve(await code, 'carol');
@@ -138,14 +130,10 @@ test('identity-center: a revoked session ends in SignInRequiredError once the cr
     await assert.rejects(t.source.credentials(), SignInRequiredError);
     assert.equal(raised, 1);
     assert.equal(t.source.status().signedIn, false);
-  } finally {
-    await t.close();
-  }
-});
+  }));
 
-test('identity-center: sign-out calls the portal Logout and wipes the vault', async () => {
-  const t = await setup();
-  try {
+test('identity-center: sign-out calls the portal Logout and wipes the vault', () =>
+  withSetup({}, async (t) => {
     const code = t.idc.control.nextUserCode();
     const signIn = t.source.signIn();
     t.idc.control.approve(await code, 'dave');
@@ -171,14 +159,10 @@ test('identity-center: sign-out calls the portal Logout and wipes the vault', as
     // Role credentials already issued stay valid until they expire, as in AWS.
     const sts = new STSClient({ region: 'us-east-1', endpoint: t.server.url, credentials: creds });
     assert.match((await sts.send(new GetCallerIdentityCommand({}))).Arn ?? '', /dave$/);
-  } finally {
-    await t.close();
-  }
-});
+  }));
 
-test('identity-center emulator: a person approves on the verification page', async () => {
-  const t = await setup();
-  try {
+test('identity-center emulator: a person approves on the verification page', () =>
+  withSetup({}, async (t) => {
     const code = t.idc.control.nextUserCode();
     const signIn = t.source.signIn();
     const userCode = await code;
@@ -188,7 +172,4 @@ test('identity-center emulator: a person approves on the verification page', asy
     assert.equal(approved.status, 200);
     await signIn;
     assert.equal((await t.source.identity())?.user, 'grace');
-  } finally {
-    await t.close();
-  }
-});
+  }));

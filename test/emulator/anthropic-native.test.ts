@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { BedrockRuntimeClient, InvokeModelCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import { DEFAULT_EMULATOR_CREDENTIALS, startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
+import { it } from 'node:test';
+import { InvokeModelCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { useEmulatorWithClient } from '../support/emulator.ts';
 
 const HAIKU = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
-let emulator: RunningEmulator;
-let client: BedrockRuntimeClient;
-
-before(async () => {
-  emulator = await startEmulator();
-  client = new BedrockRuntimeClient({ endpoint: emulator.url, region: 'us-east-1', credentials: DEFAULT_EMULATOR_CREDENTIALS });
-});
-after(async () => {
-  client.destroy();
-  await emulator.close();
-});
+const env = useEmulatorWithClient();
 
 const tools = [{ name: 'lookup', description: 'Look up', input_schema: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } }];
 
 it('InvokeModel answers Claude native Messages requests', async () => {
-  const out = await client.send(
+  const out = await env.client.send(
     new InvokeModelCommand({
       modelId: HAIKU,
       contentType: 'application/json',
@@ -31,16 +21,16 @@ it('InvokeModel answers Claude native Messages requests', async () => {
   assert.deepEqual(body.content, [{ type: 'text', text: 'echo: hello native' }]);
   assert.equal(body.stop_reason, 'end_turn');
   assert.deepEqual(body.usage, { input_tokens: 4, output_tokens: 3 });
-  assert.equal(emulator.recorder.last()!.operation, 'InvokeModel');
+  assert.equal(env.emulator.recorder.last()!.operation, 'InvokeModel');
 
   await assert.rejects(
-    client.send(new InvokeModelCommand({ modelId: HAIKU, body: JSON.stringify({ max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }) })),
+    env.client.send(new InvokeModelCommand({ modelId: HAIKU, body: JSON.stringify({ max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }) })),
     { name: 'ValidationException', message: /anthropic_version/ },
   );
 });
 
 it('InvokeModelWithResponseStream streams native events in chunk frames, tool use included', async () => {
-  const response = await client.send(
+  const response = await env.client.send(
     new InvokeModelWithResponseStreamCommand({
       modelId: HAIKU,
       contentType: 'application/json',
@@ -59,16 +49,16 @@ it('InvokeModelWithResponseStream streams native events in chunk frames, tool us
   const json = events.filter((e) => e.delta?.type === 'input_json_delta').map((e) => e.delta.partial_json).join('');
   assert.deepEqual(JSON.parse(json), { q: 'example' });
   assert.equal(events.at(-2).delta.stop_reason, 'tool_use');
-  assert.equal(events.at(-1)['amazon-bedrock-invocationMetrics'].outputTokenCount, emulator.recorder.last()!.usage!.outputTokens);
+  assert.equal(events.at(-1)['amazon-bedrock-invocationMetrics'].outputTokenCount, env.emulator.recorder.last()!.usage!.outputTokens);
 });
 
 it('CountTokens counts Converse and native inputs the same way the usage does (Claude only)', async () => {
   const { CountTokensCommand } = await import('@aws-sdk/client-bedrock-runtime');
-  const converse = await client.send(
+  const converse = await env.client.send(
     new CountTokensCommand({ modelId: HAIKU, input: { converse: { system: [{ text: 'be nice' }], messages: [{ role: 'user', content: [{ text: 'count these three' }] }] } } }),
   );
   assert.equal(converse.inputTokens, 5);
-  const native = await client.send(
+  const native = await env.client.send(
     new CountTokensCommand({
       modelId: HAIKU,
       input: { invokeModel: { body: new TextEncoder().encode(JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 10, messages: [{ role: 'user', content: 'one two' }] })) } },
@@ -76,7 +66,7 @@ it('CountTokens counts Converse and native inputs the same way the usage does (C
   );
   assert.equal(native.inputTokens, 2);
   await assert.rejects(
-    client.send(new CountTokensCommand({ modelId: 'amazon.nova-micro-v1:0', input: { converse: { messages: [{ role: 'user', content: [{ text: 'x' }] }] } } })),
+    env.client.send(new CountTokensCommand({ modelId: 'amazon.nova-micro-v1:0', input: { converse: { messages: [{ role: 'user', content: [{ text: 'x' }] }] } } })),
     { name: 'ValidationException' },
   );
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import {
   BedrockRuntimeClient,
   ConverseCommand,
@@ -10,19 +10,19 @@ import {
   type Tool,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DEFAULT_EMULATOR_CREDENTIALS, startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
+import { DEFAULT_EMULATOR_CREDENTIALS, startEmulator } from '../../src/emulator/index.ts';
+import { runtimeClientFor, useEmulatorWithClient } from '../support/emulator.ts';
 
 const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const NOVA = 'amazon.nova-micro-v1:0';
 
-let emulator: RunningEmulator;
-let client: BedrockRuntimeClient;
+const env = useEmulatorWithClient();
 
 function user(text: string): Message {
   return { role: 'user', content: [{ text }] };
 }
 
-async function collect(input: ConverseCommandInput, c: BedrockRuntimeClient = client): Promise<ConverseStreamOutput[]> {
+async function collect(input: ConverseCommandInput, c: BedrockRuntimeClient = env.client): Promise<ConverseStreamOutput[]> {
   const response = await c.send(new ConverseStreamCommand(input));
   const events: ConverseStreamOutput[] = [];
   for await (const event of response.stream!) events.push(event);
@@ -46,25 +46,17 @@ const timeTool: Tool = {
   toolSpec: { name: 'get_time', inputSchema: { json: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] } } },
 };
 
-before(async () => {
-  emulator = await startEmulator();
-  client = new BedrockRuntimeClient({ endpoint: emulator.url, region: 'us-east-1', credentials: DEFAULT_EMULATOR_CREDENTIALS });
-});
-after(async () => {
-  client.destroy();
-  await emulator.close();
-});
-beforeEach(() => emulator.recorder.clear());
+beforeEach(() => env.emulator.recorder.clear());
 
 describe('Converse', () => {
   it('echoes the last user text with exact, recorded usage', async () => {
-    const out = await client.send(
+    const out = await env.client.send(
       new ConverseCommand({ modelId: NOVA, system: [{ text: 'be brief' }], messages: [user('hello there world')], inferenceConfig: { maxTokens: 100 } }),
     );
     assert.deepEqual(out.output?.message, { role: 'assistant', content: [{ text: 'echo: hello there world' }] });
     assert.equal(out.stopReason, 'end_turn');
     assert.deepEqual(out.usage, { inputTokens: 5, outputTokens: 4, totalTokens: 9 });
-    const rec = emulator.recorder.last('Converse')!;
+    const rec = env.emulator.recorder.last('Converse')!;
     assert.equal(rec.modelId, NOVA);
     assert.equal(rec.httpVersion, '2.0', 'the runtime client speaks HTTP/2 by default');
     assert.deepEqual(rec.body, { system: [{ text: 'be brief' }], messages: [user('hello there world')], inferenceConfig: { maxTokens: 100 } });
@@ -76,38 +68,38 @@ describe('Converse', () => {
 
   it('accepts an application inference profile ARN (its / arrives as %2F)', async () => {
     const arn = `arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6`;
-    const out = await client.send(new ConverseCommand({ modelId: arn, messages: [user('hi')] }));
+    const out = await env.client.send(new ConverseCommand({ modelId: arn, messages: [user('hi')] }));
     assert.equal(out.output?.message?.content?.[0]?.text, 'echo: hi');
-    const rec = emulator.recorder.last()!;
+    const rec = env.emulator.recorder.last()!;
     assert.equal(rec.modelId, arn);
     assert.ok(rec.rawUrl.includes('application-inference-profile%2Fa1b2c3d4e5f6'), rec.rawUrl);
   });
 
   it('rejects the bare id of a profile-only model, an unknown id, and a model without access', async () => {
-    await assert.rejects(client.send(new ConverseCommand({ modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0', messages: [user('x')] })), {
+    await assert.rejects(env.client.send(new ConverseCommand({ modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0', messages: [user('x')] })), {
       name: 'ValidationException',
       message: /on-demand throughput isn’t supported/,
     });
-    await assert.rejects(client.send(new ConverseCommand({ modelId: 'nope.model-v1:0', messages: [user('x')] })), {
+    await assert.rejects(env.client.send(new ConverseCommand({ modelId: 'nope.model-v1:0', messages: [user('x')] })), {
       name: 'ValidationException',
       message: 'The provided model identifier is invalid.',
     });
-    await assert.rejects(client.send(new ConverseCommand({ modelId: 'ai21.jamba-1-5-large-v1:0', messages: [user('x')] })), {
+    await assert.rejects(env.client.send(new ConverseCommand({ modelId: 'ai21.jamba-1-5-large-v1:0', messages: [user('x')] })), {
       name: 'AccessDeniedException',
     });
-    await assert.rejects(client.send(new ConverseCommand({ modelId: NOVA, messages: [user('x [[deny]]')] })), { name: 'AccessDeniedException' });
+    await assert.rejects(env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('x [[deny]]')] })), { name: 'AccessDeniedException' });
   });
 
   it('validates like Bedrock: alternation, first role, toolConfig, temperature with topP', async () => {
-    await assert.rejects(client.send(new ConverseCommand({ modelId: NOVA, messages: [user('a'), user('b')] })), {
+    await assert.rejects(env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('a'), user('b')] })), {
       name: 'ValidationException',
       message: /must alternate between user and assistant/,
     });
-    await assert.rejects(client.send(new ConverseCommand({ modelId: NOVA, messages: [{ role: 'assistant', content: [{ text: 'a' }] }] })), {
+    await assert.rejects(env.client.send(new ConverseCommand({ modelId: NOVA, messages: [{ role: 'assistant', content: [{ text: 'a' }] }] })), {
       message: /must start with a user message/,
     });
     await assert.rejects(
-      client.send(
+      env.client.send(
         new ConverseCommand({
           modelId: NOVA,
           messages: [
@@ -120,13 +112,13 @@ describe('Converse', () => {
       { message: 'The toolConfig field must be defined when using toolUse and toolResult content blocks.' },
     );
     await assert.rejects(
-      client.send(new ConverseCommand({ modelId: SONNET, messages: [user('a')], inferenceConfig: { temperature: 0.5, topP: 0.9 } })),
+      env.client.send(new ConverseCommand({ modelId: SONNET, messages: [user('a')], inferenceConfig: { temperature: 0.5, topP: 0.9 } })),
       { name: 'ValidationException', message: /`temperature` and `top_p` cannot both be specified/ },
     );
     // Older models accept both.
-    await client.send(new ConverseCommand({ modelId: NOVA, messages: [user('a')], inferenceConfig: { temperature: 0.5, topP: 0.9 } }));
+    await env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('a')], inferenceConfig: { temperature: 0.5, topP: 0.9 } }));
     await assert.rejects(
-      client.send(
+      env.client.send(
         new ConverseCommand({
           modelId: SONNET,
           toolConfig: { tools: [weatherTool] },
@@ -142,7 +134,7 @@ describe('Converse', () => {
   });
 
   it('calls one tool with schema-valid arguments, then answers from the tool result', async () => {
-    const out = await client.send(
+    const out = await env.client.send(
       new ConverseCommand({ modelId: SONNET, toolConfig: { tools: [weatherTool, timeTool] }, messages: [user('weather in Paris [[tool]]')] }),
     );
     assert.equal(out.stopReason, 'tool_use');
@@ -153,7 +145,7 @@ describe('Converse', () => {
     assert.match(use.toolUseId!, /^tooluse_[A-Za-z0-9_-]{22}$/);
     assert.deepEqual(use.input, { city: 'example', unit: 'celsius', days: 1 });
 
-    const second = await client.send(
+    const second = await env.client.send(
       new ConverseCommand({
         modelId: SONNET,
         toolConfig: { tools: [weatherTool, timeTool] },
@@ -169,7 +161,7 @@ describe('Converse', () => {
   });
 
   it('makes parallel tool calls, and a forced tool call without text', async () => {
-    const out = await client.send(
+    const out = await env.client.send(
       new ConverseCommand({ modelId: SONNET, toolConfig: { tools: [weatherTool, timeTool] }, messages: [user('both [[tools:2]]')] }),
     );
     const names = out.output!.message!.content!.filter((b) => b.toolUse).map((b) => b.toolUse!.name);
@@ -177,7 +169,7 @@ describe('Converse', () => {
     const ids = out.output!.message!.content!.filter((b) => b.toolUse).map((b) => b.toolUse!.toolUseId);
     assert.notEqual(ids[0], ids[1]);
 
-    const forced = await client.send(
+    const forced = await env.client.send(
       new ConverseCommand({
         modelId: NOVA,
         toolConfig: { tools: [weatherTool, timeTool], toolChoice: { tool: { name: 'get_time' } } },
@@ -190,7 +182,7 @@ describe('Converse', () => {
   });
 
   it('returns reasoning before text when thinking is enabled', async () => {
-    const out = await client.send(
+    const out = await env.client.send(
       new ConverseCommand({
         modelId: SONNET,
         messages: [user('why')],
@@ -203,7 +195,7 @@ describe('Converse', () => {
     assert.ok(reasoning!.reasoningContent!.reasoningText!.signature!.length > 10);
     assert.equal(text!.text, 'echo: why');
     await assert.rejects(
-      client.send(
+      env.client.send(
         new ConverseCommand({
           modelId: SONNET,
           messages: [user('why')],
@@ -214,17 +206,17 @@ describe('Converse', () => {
       { message: /`max_tokens` must be greater than `thinking.budget_tokens`/ },
     );
     await assert.rejects(
-      client.send(new ConverseCommand({ modelId: NOVA, messages: [user('why')], additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } })),
+      env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('why')], additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1024 } } })),
       { message: /extraneous key \[thinking\]/ },
     );
   });
 
   it('stops at maxTokens and at stop sequences', async () => {
-    const out = await client.send(new ConverseCommand({ modelId: NOVA, messages: [user('one two three four five')], inferenceConfig: { maxTokens: 3 } }));
+    const out = await env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('one two three four five')], inferenceConfig: { maxTokens: 3 } }));
     assert.equal(out.stopReason, 'max_tokens');
     assert.equal(out.output!.message!.content![0]!.text, 'echo: one two');
     assert.equal(out.usage!.outputTokens, 3);
-    const stopped = await client.send(new ConverseCommand({ modelId: NOVA, messages: [user('alpha beta STOP gamma')], inferenceConfig: { stopSequences: ['STOP'] } }));
+    const stopped = await env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('alpha beta STOP gamma')], inferenceConfig: { stopSequences: ['STOP'] } }));
     assert.equal(stopped.stopReason, 'stop_sequence');
     assert.equal(stopped.output!.message!.content![0]!.text, 'echo: alpha beta');
   });
@@ -235,15 +227,15 @@ describe('Converse', () => {
       system: [{ text: 'a long shared system prompt' }, { cachePoint: { type: 'default' } }],
       messages: [user('question one')],
     };
-    const first = await client.send(new ConverseCommand(input));
+    const first = await env.client.send(new ConverseCommand(input));
     assert.deepEqual(first.usage, { inputTokens: 2, outputTokens: 3, totalTokens: 10, cacheReadInputTokens: 0, cacheWriteInputTokens: 5 });
-    const second = await client.send(new ConverseCommand({ ...input, messages: [user('question two')] }));
+    const second = await env.client.send(new ConverseCommand({ ...input, messages: [user('question two')] }));
     assert.deepEqual(second.usage, { inputTokens: 2, outputTokens: 3, totalTokens: 10, cacheReadInputTokens: 5, cacheWriteInputTokens: 0 });
   });
 
   it('answers structured output with JSON matching the schema, where the model supports it', async () => {
     const schema = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' }, tags: { type: 'array', items: { type: 'string' } } }, required: ['name'] };
-    const out = await client.send(
+    const out = await env.client.send(
       new ConverseCommand({
         modelId: SONNET,
         messages: [user('extract')],
@@ -252,7 +244,7 @@ describe('Converse', () => {
     );
     assert.deepEqual(JSON.parse(out.output!.message!.content![0]!.text!), { name: 'example', age: 1, tags: ['example'] });
     await assert.rejects(
-      client.send(
+      env.client.send(
         new ConverseCommand({
           modelId: NOVA,
           messages: [user('extract')],
@@ -264,27 +256,27 @@ describe('Converse', () => {
   });
 
   it('throttles with retries the SDK makes (counted by the recorder) and recovers with [[throttle:1]]', async () => {
-    await assert.rejects(client.send(new ConverseCommand({ modelId: NOVA, messages: [user('x [[throttle]]')] })), (error: Error & { $metadata?: { attempts?: number } }) => {
+    await assert.rejects(env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('x [[throttle]]')] })), (error: Error & { $metadata?: { attempts?: number } }) => {
       assert.equal(error.name, 'ThrottlingException');
       assert.equal(error.$metadata?.attempts, 3);
       return true;
     });
     assert.deepEqual(
-      emulator.recorder.filter('Converse').map((r) => [r.attempt, r.status, r.errorType]),
+      env.emulator.recorder.filter('Converse').map((r) => [r.attempt, r.status, r.errorType]),
       [
         [1, 429, 'ThrottlingException'],
         [2, 429, 'ThrottlingException'],
         [3, 429, 'ThrottlingException'],
       ],
     );
-    emulator.recorder.clear();
-    const ok = await client.send(new ConverseCommand({ modelId: NOVA, messages: [user('y [[throttle:1]]')] }));
+    env.emulator.recorder.clear();
+    const ok = await env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('y [[throttle:1]]')] }));
     assert.equal(ok.output!.message!.content![0]!.text, 'echo: y');
-    assert.deepEqual(emulator.recorder.all().map((r) => r.status), [429, 200]);
+    assert.deepEqual(env.emulator.recorder.all().map((r) => r.status), [429, 200]);
   });
 
   it('adds retry-after to throttling with [[retry-after:S]]', async () => {
-    const once = new BedrockRuntimeClient({ endpoint: emulator.url, region: 'us-east-1', credentials: DEFAULT_EMULATOR_CREDENTIALS, maxAttempts: 1 });
+    const once = runtimeClientFor(env.emulator, { maxAttempts: 1 });
     try {
       await assert.rejects(once.send(new ConverseCommand({ modelId: NOVA, messages: [user('x [[throttle]] [[retry-after:7]]')] })), (error: Error & { $response?: { headers: Record<string, string> } }) => {
         assert.equal(error.name, 'ThrottlingException');
@@ -297,12 +289,12 @@ describe('Converse', () => {
   });
 
   it('forces a stop reason with [[stop:REASON]]', async () => {
-    const out = await client.send(new ConverseCommand({ modelId: NOVA, messages: [user('bad [[stop:guardrail_intervened]]')] }));
+    const out = await env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('bad [[stop:guardrail_intervened]]')] }));
     assert.equal(out.stopReason, 'guardrail_intervened');
   });
 
   it('answers any scripted Bedrock error with its status', async () => {
-    await assert.rejects(client.send(new ConverseCommand({ modelId: NOVA, messages: [user('[[error:ModelTimeoutException]]')] })), (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+    await assert.rejects(env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('[[error:ModelTimeoutException]]')] })), (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
       assert.equal(error.name, 'ModelTimeoutException');
       assert.equal(error.$metadata?.httpStatusCode, 408);
       return true;
@@ -323,7 +315,7 @@ describe('ConverseStream', () => {
       { messageStop: { stopReason: 'end_turn' } },
       { metadata: { usage: { inputTokens: 3, outputTokens: 4, totalTokens: 7 }, metrics: { latencyMs: 1 } } },
     ]);
-    assert.deepEqual(emulator.recorder.last('ConverseStream')!.usage, { inputTokens: 3, outputTokens: 4, totalTokens: 7 });
+    assert.deepEqual(env.emulator.recorder.last('ConverseStream')!.usage, { inputTokens: 3, outputTokens: 4, totalTokens: 7 });
   });
 
   it('streams tool use after a text block (contentBlockIndex 1 and 2), with input split across deltas', async () => {
@@ -357,7 +349,7 @@ describe('ConverseStream', () => {
   });
 
   it('spaces events out in time for [[slow:Nms]], flushing each', async () => {
-    const response = await client.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('a b c [[slow:100ms]]')] }));
+    const response = await env.client.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('a b c [[slow:100ms]]')] }));
     const times: number[] = [];
     for await (const _event of response.stream!) times.push(Date.now());
     assert.equal(times.length, 8);
@@ -365,7 +357,7 @@ describe('ConverseStream', () => {
   });
 
   it('surfaces a mid-stream exception in the SDK iterator after some deltas', async () => {
-    const response = await client.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('one two three four [[fail-mid-stream]]')] }));
+    const response = await env.client.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('one two three four [[fail-mid-stream]]')] }));
     const seen: ConverseStreamOutput[] = [];
     await assert.rejects(
       (async () => {
@@ -375,7 +367,7 @@ describe('ConverseStream', () => {
     );
     assert.ok(seen.some((e) => e.contentBlockDelta));
     assert.ok(!seen.some((e) => e.messageStop));
-    const throttled = await client.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('one two [[fail-mid-stream:throttling]]')] }));
+    const throttled = await env.client.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('one two [[fail-mid-stream:throttling]]')] }));
     await assert.rejects(
       (async () => {
         for await (const _event of throttled.stream!) {
@@ -384,14 +376,14 @@ describe('ConverseStream', () => {
       })(),
       { name: 'ThrottlingException' },
     );
-    assert.equal(emulator.recorder.last('ConverseStream')!.errorType, 'throttlingException');
+    assert.equal(env.emulator.recorder.last('ConverseStream')!.errorType, 'throttlingException');
   });
 });
 
 describe('disconnects', () => {
   it('records a client that aborts a slow stream, and stops writing to it', async () => {
     const abort = new AbortController();
-    const response = await client.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('a b c d e f g h [[slow:200ms]]')] }), {
+    const response = await env.client.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('a b c d e f g h [[slow:200ms]]')] }), {
       abortSignal: abort.signal,
     });
     const seen: unknown[] = [];
@@ -404,7 +396,7 @@ describe('disconnects', () => {
       // The SDK may end the iterator quietly or with an AbortError.
     }
     assert.ok(seen.length < 8, `stopped after ${seen.length} events`);
-    const rec = emulator.recorder.last('ConverseStream')!;
+    const rec = env.emulator.recorder.last('ConverseStream')!;
     await rec.done;
     assert.equal(rec.errorType, 'ClientDisconnected');
     assert.equal(rec.usage, undefined);
@@ -412,7 +404,7 @@ describe('disconnects', () => {
 
   it('close() ends in-flight slow streams so the process can exit', async () => {
     const other = await startEmulator();
-    const c = new BedrockRuntimeClient({ endpoint: other.url, region: 'us-east-1', credentials: DEFAULT_EMULATOR_CREDENTIALS, maxAttempts: 1 });
+    const c = runtimeClientFor(other, { maxAttempts: 1 });
     const response = await c.send(new ConverseStreamCommand({ modelId: NOVA, messages: [user('a b c d e f [[slow:300ms]]')] }));
     const drained = (async () => {
       for await (const _event of response.stream!) {
@@ -428,12 +420,7 @@ describe('disconnects', () => {
 
 describe('protocols', () => {
   it('serves HTTP/1.1 (NodeHttpHandler) and HTTP/2 (the default handler) on one port', async () => {
-    const h1 = new BedrockRuntimeClient({
-      endpoint: emulator.url,
-      region: 'us-east-1',
-      credentials: DEFAULT_EMULATOR_CREDENTIALS,
-      requestHandler: new NodeHttpHandler(),
-    });
+    const h1 = runtimeClientFor(env.emulator, { requestHandler: new NodeHttpHandler() });
     try {
       const out = await h1.send(new ConverseCommand({ modelId: NOVA, messages: [user('over h1')] }));
       assert.equal(out.output!.message!.content![0]!.text, 'echo: over h1');
@@ -442,9 +429,9 @@ describe('protocols', () => {
     } finally {
       h1.destroy();
     }
-    await client.send(new ConverseCommand({ modelId: NOVA, messages: [user('over h2')] }));
+    await env.client.send(new ConverseCommand({ modelId: NOVA, messages: [user('over h2')] }));
     assert.deepEqual(
-      emulator.recorder.all().map((r) => [r.operation, r.httpVersion]),
+      env.emulator.recorder.all().map((r) => [r.operation, r.httpVersion]),
       [
         ['Converse', '1.1'],
         ['ConverseStream', '1.1'],

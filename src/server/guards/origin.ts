@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { errorResponse } from '../error-response.ts';
 
+const ALREADY_SENT = 'x-hono-already-sent';
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';
 const ALLOWED_HEADERS = 'authorization, content-type, x-api-key, openai-organization, openai-project, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout';
 
@@ -36,6 +37,9 @@ export function originGuard(allowedOrigins: readonly string[]): MiddlewareHandle
       });
     }
     await next();
+    // A stream the route wrote to the Node response itself carries these headers already (and
+    // c.res is then a shared marker object that must not be changed).
+    if (c.res.headers.has(ALREADY_SENT)) return;
     c.res.headers.set('access-control-allow-origin', origin);
     c.res.headers.append('vary', 'Origin');
   };

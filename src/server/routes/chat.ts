@@ -4,6 +4,8 @@ import {
   type BedrockRuntimeClient,
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
+import { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { HttpHandlerOptions } from '@smithy/types';
 import type { Context } from 'hono';
 import { buildConverseRequest, type ImageResolver } from '../../core/chat-request.ts';
@@ -58,6 +60,123 @@ function sse(chunks: readonly unknown[]): string {
   let text = '';
   for (const chunk of chunks) text += `data: ${JSON.stringify(chunk)}\n\n`;
   return text;
+}
+
+/** The OpenAI-shaped error event that ends a stream which failed midway. */
+function midStreamError(error: unknown): string {
+  // (The openai SDK throws an APIError when it reads an event carrying `error`.)
+  return `data: ${JSON.stringify(fromBedrockError(error).toJSON())}\n\n`;
+}
+
+function streamErrorType(error: unknown): string {
+  return error instanceof Error && error.name !== 'Error' ? error.name : fromBedrockError(error).type;
+}
+
+/**
+ * Writes a ConverseStream as SSE straight to the Node response, so each batch of events costs one
+ * socket write instead of one per event through a web stream.
+ *
+ * - The first event that carries content is written at once (time to first token stays minimal),
+ *   together with the headers when nothing went before it.
+ * - After that, events that are already decoded are written into a corked socket; the cork is
+ *   released at the end of the current event-loop turn (setImmediate), i.e. as soon as the next
+ *   Bedrock event is not already available. A burst (and the usual messageStop + metadata at the end
+ *   of a stream) becomes one write.
+ * - A slow client: when write() reports a full buffer, wait for 'drain' before reading on.
+ * - The client going away aborts the upstream call (through the request's signal, wired by the
+ *   caller, and here when a write finds the response closed); `end` is called exactly once.
+ */
+async function writeSse(
+  out: ServerResponse,
+  headers: Record<string, string>,
+  iterator: AsyncIterator<ConverseStreamOutput>,
+  translator: ChatStreamTranslator,
+  log: RequestLog,
+  upstream: AbortController,
+  end: (status: number, errorType: string | null) => void,
+): Promise<void> {
+  out.writeHead(200, headers);
+  let corked = false;
+  const flush = () => {
+    if (corked) {
+      corked = false;
+      out.uncork();
+    }
+  };
+  let wroteAny = false;
+  // end() uncorks the socket fully: a later uncork() would unbalance the response's cork count.
+  const finish = (text?: string) => {
+    corked = false;
+    out.end(text);
+  };
+  const write = (text: string): boolean => {
+    wroteAny = true;
+    if (!corked) {
+      out.cork();
+      corked = true;
+      setImmediate(flush);
+    }
+    return out.write(text);
+  };
+  const clientGone = () => out.destroyed || out.writableEnded;
+  try {
+    // Headers alone, when the first event is not ready in this turn (a model that thinks first).
+    setImmediate(() => {
+      if (!wroteAny && !out.destroyed) out.flushHeaders();
+    });
+    for (;;) {
+      const next = await iterator.next();
+      if (clientGone()) {
+        upstream.abort(new Error('client disconnected'));
+        Promise.resolve()
+          .then(() => iterator.return?.())
+          .catch(() => {});
+        end(200, CLIENT_CLOSED);
+        return;
+      }
+      if (next.done) {
+        const text = sse(translator.finish()) + DONE;
+        finish(text);
+        end(200, null);
+        return;
+      }
+      const chunks = translator.push(next.value);
+      if (chunks.length === 0) continue;
+      const text = sse(chunks);
+      let ok: boolean;
+      if (log.timeToFirstTokenMs === null && chunks.some((chunk) => carriesContent(chunk as ChunkLike))) {
+        // The first token goes out now (with whatever a corked batch holds before it).
+        log.markFirstToken();
+        wroteAny = true;
+        ok = out.write(text);
+        flush();
+      } else {
+        ok = write(text);
+      }
+      if (!ok && !out.destroyed) {
+        flush();
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            out.off('drain', done);
+            out.off('close', done);
+            resolve();
+          };
+          out.on('drain', done);
+          out.on('close', done);
+        });
+      }
+    }
+  } catch (error) {
+    if (upstream.signal.aborted || out.destroyed) {
+      upstream.abort(new Error('client disconnected'));
+      if (!out.destroyed) finish();
+      end(200, CLIENT_CLOSED);
+      return;
+    }
+    // A mid-stream failure: one OpenAI-shaped error event, then the end of the stream.
+    finish(midStreamError(error));
+    end(200, streamErrorType(error));
+  }
 }
 
 /** POST /v1/chat/completions: Converse for plain requests, ConverseStream -> SSE for `stream: true`. */
@@ -122,6 +241,27 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         log.finish(status, errorType);
       };
 
+      const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+      if (outgoing instanceof ServerResponse) {
+        // Under @hono/node-server: write the SSE straight to the Node response (see writeSse).
+        const headers: Record<string, string> = { ...SSE_HEADERS, 'x-request-id': log.id };
+        const origin = c.req.header('origin');
+        // The Origin guard let it through (it refuses any other), but cannot add its CORS headers to
+        // a response we send ourselves.
+        if (origin !== undefined) {
+          headers['access-control-allow-origin'] = origin;
+          headers.vary = 'Origin';
+        }
+        writeSse(outgoing, headers, iterator, translator, log, upstream, end).catch((error: unknown) => {
+          console.error('bedrock-bridge: stream failed:', error instanceof Error ? error.message : error);
+          upstream.abort(error);
+          outgoing.destroy();
+          end(200, 'internal_error');
+        });
+        return RESPONSE_ALREADY_SENT;
+      }
+
+      // Elsewhere (app.request() in a test, another runtime): a web stream.
       const stream = new ReadableStream<Uint8Array>(
         {
           async pull(controller) {
@@ -151,12 +291,9 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
                 }
                 return;
               }
-              // A mid-stream failure: one OpenAI-shaped error event, then the end of the stream.
-              // (The openai SDK throws an APIError when it reads an event carrying `error`.)
-              const failure = fromBedrockError(error);
-              controller.enqueue(encoder.encode(`data: ${JSON.stringify(failure.toJSON())}\n\n`));
+              controller.enqueue(encoder.encode(midStreamError(error)));
               controller.close();
-              end(200, error instanceof Error && error.name !== 'Error' ? error.name : failure.type);
+              end(200, streamErrorType(error));
             }
           },
           cancel() {
