@@ -49,59 +49,56 @@ test('system and developer messages become system blocks, wherever they appear',
   assert.deepEqual(plan.input.messages, [{ role: 'user', content: [{ text: 'Hi' }] }]);
 });
 
-// Turn shaping: what Converse accepts as a conversation (alternating turns, a user turn first, no blank text).
-const turnShaping: [string, unknown[], unknown[]][] = [
-  [
-    'consecutive same-role messages are merged so turns alternate',
-    [
+test('consecutive same-role messages are merged so turns alternate', async () => {
+  const plan = await build({
+    messages: [
       { role: 'user', content: 'one' },
       { role: 'user', content: [{ type: 'text', text: 'two' }, { type: 'text', text: 'three' }] },
       { role: 'assistant', content: 'a' },
       { role: 'assistant', content: 'b' },
       { role: 'user', content: 'four' },
     ],
-    [
-      { role: 'user', content: [{ text: 'one' }, { text: 'two' }, { text: 'three' }] },
-      { role: 'assistant', content: [{ text: 'a' }, { text: 'b' }] },
-      { role: 'user', content: [{ text: 'four' }] },
-    ],
-  ],
-  [
-    'a conversation that starts with the assistant gets a placeholder user turn first',
-    [
+  });
+  assert.deepEqual(plan.input.messages, [
+    { role: 'user', content: [{ text: 'one' }, { text: 'two' }, { text: 'three' }] },
+    { role: 'assistant', content: [{ text: 'a' }, { text: 'b' }] },
+    { role: 'user', content: [{ text: 'four' }] },
+  ]);
+});
+
+test('a conversation that starts with the assistant gets a placeholder user turn first', async () => {
+  const plan = await build({
+    messages: [
       { role: 'system', content: 'sys' },
       { role: 'assistant', content: 'How can I help?' },
       { role: 'user', content: 'Tell me a joke' },
     ],
-    [
-      { role: 'user', content: [{ text: '.' }] },
-      { role: 'assistant', content: [{ text: 'How can I help?' }] },
-      { role: 'user', content: [{ text: 'Tell me a joke' }] },
-    ],
-  ],
-  [
-    'blank text is dropped (Converse rejects blank text blocks) and a final assistant prefill is right-trimmed',
-    [
-      { role: 'user', content: 'Start' },
-      { role: 'user', content: '   ' },
-      { role: 'assistant', content: 'Sure, here it is:  \n' },
-    ],
-    [
-      { role: 'user', content: [{ text: 'Start' }] },
-      { role: 'assistant', content: [{ text: 'Sure, here it is:' }] },
-    ],
-  ],
-];
-for (const [what, messages, expected] of turnShaping) {
-  test(what, async () => {
-    assert.deepEqual((await build({ messages })).input.messages, expected);
   });
-}
+  assert.deepEqual(plan.input.messages, [
+    { role: 'user', content: [{ text: '.' }] },
+    { role: 'assistant', content: [{ text: 'How can I help?' }] },
+    { role: 'user', content: [{ text: 'Tell me a joke' }] },
+  ]);
+});
 
 test('only a system message: the instructions become the user turn', async () => {
   const plan = await build({ messages: [{ role: 'system', content: 'Write a haiku about rain.' }] });
   assert.deepEqual(plan.input.messages, [{ role: 'user', content: [{ text: 'Write a haiku about rain.' }] }]);
   assert.equal(plan.input.system, undefined);
+});
+
+test('blank text is dropped (Converse rejects blank text blocks) and a final assistant prefill is right-trimmed', async () => {
+  const plan = await build({
+    messages: [
+      { role: 'user', content: 'Start' },
+      { role: 'user', content: '   ' },
+      { role: 'assistant', content: 'Sure, here it is:  \n' },
+    ],
+  });
+  assert.deepEqual(plan.input.messages, [
+    { role: 'user', content: [{ text: 'Start' }] },
+    { role: 'assistant', content: [{ text: 'Sure, here it is:' }] },
+  ]);
 });
 
 test('a full tool round trip: tool_calls -> toolUse with parsed input, tool messages -> one user turn of toolResults', async () => {
