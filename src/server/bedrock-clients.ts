@@ -1,6 +1,6 @@
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Endpoint } from '@smithy/types';
 
 export interface BedrockClientsOptions {
   region: string;
@@ -24,11 +24,27 @@ export interface BedrockClientsOptions {
   maxConcurrentStreams?: number;
 }
 
-
 export interface BedrockClients {
   runtime: BedrockRuntimeClient;
   control: BedrockClient;
   destroy(): void;
+}
+
+/**
+ * An endpoint override, parsed once. Given as a string, the SDK parses it again (`new URL`) on every
+ * call; an endpoint object is used as is.
+ */
+export function parsedEndpoint(url: string): Endpoint {
+  const parsed = new URL(url);
+  const query: Record<string, string> = {};
+  for (const [name, value] of parsed.searchParams) query[name] = value;
+  return {
+    protocol: parsed.protocol,
+    hostname: parsed.hostname,
+    ...(parsed.port ? { port: Number(parsed.port) } : {}),
+    path: parsed.pathname,
+    ...(parsed.search ? { query } : {}),
+  };
 }
 
 /**
@@ -43,7 +59,7 @@ export function createBedrockClients(options: BedrockClientsOptions): BedrockCli
   };
   const runtime = new BedrockRuntimeClient({
     ...common,
-    ...(options.runtimeEndpoint ? { endpoint: options.runtimeEndpoint } : {}),
+    ...(options.runtimeEndpoint ? { endpoint: parsedEndpoint(options.runtimeEndpoint) } : {}),
     // The SDK's default for this client is disableConcurrentStreams: true, a new connection per
     // request. Pooling keeps the HTTP/2 session (and its TLS handshake) between requests.
     ...(options.http2 === 'sdk-default'

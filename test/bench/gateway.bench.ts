@@ -58,8 +58,9 @@ const settings = {
   directHandler: parseHandlerName(
     args.get('direct-handler') ?? process.env.BENCH_DIRECT_HANDLER ?? args.get('bridge-handler') ?? process.env.BENCH_BRIDGE_HANDLER,
   ),
-  /** `source`: the bridge runs from TypeScript (type stripping), as `bedrock-bridge serve` does; `bundle`: esbuild bundle. */
-  bridgeBuild: (args.get('bridge-build') ?? 'source') as 'source' | 'bundle',
+  /** `bundle`: the esbuild bundle, as `npm start` runs it (scripts/build.ts); `source`: TypeScript via type stripping. */
+  // (Under --profile the default is `source`: the profile summary buckets CPU time by source file.)
+  bridgeBuild: (args.get('bridge-build') ?? (profile ? 'source' : 'bundle')) as 'source' | 'bundle',
 };
 if (settings.bridgeBuild !== 'source' && settings.bridgeBuild !== 'bundle') throw new Error('--bridge-build is source or bundle');
 
@@ -123,10 +124,14 @@ async function main(): Promise<void> {
       if (profile) mkdirSync(profileDir, { recursive: true });
       let bridgeModule = path.join(root, 'test/bench/support/bridge-child.ts');
       if (settings.bridgeBuild === 'bundle') {
-        // The same entry, bundled to plain JS (npm packages stay external), as a packaged app would run it.
+        // The same entry, bundled with the options scripts/build.ts ships the CLI with (npm packages
+        // bundled too), so the bridge runs as plain JavaScript the way `npm start` runs it.
         const { build } = await import('esbuild');
+        const { NODE_DEFAULTS } = await import('../../scripts/build.ts');
         const outfile = path.join(outDir, 'bridge-child.bundle.mjs');
-        await build({ entryPoints: [bridgeModule], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+        // --bridge-packages=external leaves npm packages out of the bundle (for comparing memory).
+        const packages = args.get('bridge-packages') === 'external' ? { packages: 'external' as const } : {};
+        await build({ ...NODE_DEFAULTS, ...packages, entryPoints: [bridgeModule], outfile, sourcemap: false, legalComments: 'none', metafile: false });
         bridgeModule = outfile;
       }
       const bridge = await startIpcChild<BridgeReady>('bridge', bridgeModule, {

@@ -73,18 +73,18 @@ function streamErrorType(error: unknown): string {
 }
 
 /**
- * Writes a ConverseStream as SSE straight to the Node response, so each batch of events costs one
+ * Writes a ConverseStream as SSE straight to the Node response, so a batch of events costs one
  * socket write instead of one per event through a web stream.
  *
  * - The first event that carries content is written at once (time to first token stays minimal),
- *   together with the headers when nothing went before it.
- * - After that, events that are already decoded are written into a corked socket; the cork is
- *   released at the end of the current event-loop turn (setImmediate), i.e. as soon as the next
- *   Bedrock event is not already available. A burst (and the usual messageStop + metadata at the end
- *   of a stream) becomes one write.
- * - A slow client: when write() reports a full buffer, wait for 'drain' before reading on.
+ *   together with the headers and whatever came before it.
+ * - After that, events that are already decoded are collected and written at the end of the current
+ *   event-loop turn (setImmediate), i.e. as soon as the next Bedrock event is not already there. A
+ *   burst (and the usual messageStop + metadata at the end of a stream) becomes one write.
+ *   (Not res.cork(): Node 24 sends the chunked terminator of end() ahead of data still corked.)
+ * - A slow client: after a write() that reports a full buffer, wait for 'drain' before going on.
  * - The client going away aborts the upstream call (through the request's signal, wired by the
- *   caller, and here when a write finds the response closed); `end` is called exactly once.
+ *   caller, and here when the response is found closed); `end` is called exactly once.
  */
 async function writeSse(
   out: ServerResponse,
@@ -96,37 +96,40 @@ async function writeSse(
   end: (status: number, errorType: string | null) => void,
 ): Promise<void> {
   out.writeHead(200, headers);
-  let corked = false;
-  const flush = () => {
-    if (corked) {
-      corked = false;
-      out.uncork();
-    }
-  };
+  let pending = '';
+  let flushScheduled = false;
   let wroteAny = false;
-  // end() uncorks the socket fully: a later uncork() would unbalance the response's cork count.
-  const finish = (text?: string) => {
-    corked = false;
-    out.end(text);
+  const flush = () => {
+    flushScheduled = false;
+    if (pending === '' || out.destroyed || out.writableEnded) return;
+    const text = pending;
+    pending = '';
+    out.write(text);
   };
-  const write = (text: string): boolean => {
-    wroteAny = true;
-    if (!corked) {
-      out.cork();
-      corked = true;
-      setImmediate(flush);
-    }
-    return out.write(text);
+  const finish = (text: string) => {
+    const all = pending + text;
+    pending = '';
+    out.end(all);
   };
-  const clientGone = () => out.destroyed || out.writableEnded;
+  // Registered only while the response still needs draining: 'drain' then cannot have fired yet.
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+    });
   try {
-    // Headers alone, when the first event is not ready in this turn (a model that thinks first).
+    // Headers alone, when no event is ready in this turn (a model that thinks first).
     setImmediate(() => {
-      if (!wroteAny && !out.destroyed) out.flushHeaders();
+      if (!wroteAny && !out.destroyed && !out.writableEnded) out.flushHeaders();
     });
     for (;;) {
       const next = await iterator.next();
-      if (clientGone()) {
+      if (out.destroyed) {
         upstream.abort(new Error('client disconnected'));
         Promise.resolve()
           .then(() => iterator.return?.())
@@ -135,41 +138,29 @@ async function writeSse(
         return;
       }
       if (next.done) {
-        const text = sse(translator.finish()) + DONE;
-        finish(text);
+        finish(sse(translator.finish()) + DONE);
         end(200, null);
         return;
       }
       const chunks = translator.push(next.value);
       if (chunks.length === 0) continue;
-      const text = sse(chunks);
-      let ok: boolean;
+      wroteAny = true;
+      pending += sse(chunks);
       if (log.timeToFirstTokenMs === null && chunks.some((chunk) => carriesContent(chunk as ChunkLike))) {
-        // The first token goes out now (with whatever a corked batch holds before it).
+        // The first token goes out now.
         log.markFirstToken();
-        wroteAny = true;
-        ok = out.write(text);
         flush();
-      } else {
-        ok = write(text);
+      } else if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
       }
-      if (!ok && !out.destroyed) {
-        flush();
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            out.off('drain', done);
-            out.off('close', done);
-            resolve();
-          };
-          out.on('drain', done);
-          out.on('close', done);
-        });
-      }
+      // The last write filled the socket's buffer (the client reads slower than Bedrock sends).
+      if (out.writableNeedDrain) await drained();
     }
   } catch (error) {
     if (upstream.signal.aborted || out.destroyed) {
       upstream.abort(new Error('client disconnected'));
-      if (!out.destroyed) finish();
+      if (!out.destroyed) finish('');
       end(200, CLIENT_CLOSED);
       return;
     }
@@ -213,7 +204,13 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       // so does a cancel of the response body.
       const upstream = new AbortController();
       const clientSignal = c.req.raw.signal;
-      const onClientGone = () => upstream.abort(new Error('client disconnected'));
+      // The raw HTTP/2 stream of the response: destroyed (RST_STREAM) when the client goes, so it is
+      // not read on to a graceful end while an event read is pending.
+      let upstreamBody: { destroy?: () => void } | undefined;
+      const onClientGone = () => {
+        upstreamBody?.destroy?.();
+        upstream.abort(new Error('client disconnected'));
+      };
       if (clientSignal.aborted) onClientGone();
       else clientSignal.addEventListener('abort', onClientGone, { once: true });
       let response;
@@ -222,7 +219,16 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         // opens a connection of its own for every event stream (meant for bidirectional streams;
         // ConverseStream only streams the response). With a non-pooling handler it changes nothing.
         const options: HttpHandlerOptions & { isEventStream: boolean } = { abortSignal: upstream.signal, isEventStream: false };
-        response = await runtime.send(new ConverseStreamCommand(plan.input), options);
+        const command = new ConverseStreamCommand(plan.input);
+        command.middlewareStack.add(
+          (next) => async (args) => {
+            const result = await next(args);
+            upstreamBody = (result.response as { body?: { destroy?: () => void } } | undefined)?.body;
+            return result;
+          },
+          { step: 'deserialize', name: 'bedrockBridgeUpstreamBody' },
+        );
+        response = await runtime.send(command, options);
       } catch (error) {
         clientSignal.removeEventListener('abort', onClientGone);
         throw error;
