@@ -4,7 +4,6 @@ import {
   consoleSignInUi,
   createCredentialSource,
   isInteractiveSource,
-  resolveCredentialSettings,
 } from '../credentials/index.ts';
 import type { CredentialSource, SignInUi } from '../credentials/credential-source.ts';
 import { IdentityCenterSource } from '../credentials/identity-center.ts';
@@ -81,7 +80,12 @@ export async function runLogin(argv: string[], io: AuthCommandIo = defaultIo()):
     return 0;
   }
   const dataDir = defaultDataDirectory(io.env);
-  const stored: Partial<CredentialSettings> = (await loadCredentialSettings(dataDir)) ?? {};
+  let stored: Partial<CredentialSettings>;
+  try {
+    stored = (await loadCredentialSettings(dataDir)) ?? {};
+  } catch (error) {
+    return fail(io, error);
+  }
   const kind = values.auth ?? stored.source ?? (values.gateway ? 'org-gateway' : values['start-url'] ? 'identity-center' : values.profile ? 'aws-profile' : undefined);
   if (!isCredentialSourceKind(kind)) {
     io.stderr(LOGIN_HELP);
@@ -193,7 +197,7 @@ export async function runStatus(argv: string[], io: AuthCommandIo = defaultIo())
   const dataDir = defaultDataDirectory(io.env);
   let source: CredentialSource;
   try {
-    const settings = await resolveCredentialSettings(undefined, dataDir).catch(() => null);
+    const settings = await loadCredentialSettings(dataDir);
     if (!settings) {
       if (json) io.stdout(JSON.stringify({ signedIn: false, source: null }));
       else io.stdout('Not configured: run `bedrock-bridge login`.');
