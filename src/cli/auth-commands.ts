@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { defaultDataDirectory } from '../core/paths.ts';
 import {
-  consoleSignInUi,
   createCredentialSource,
   isInteractiveSource,
 } from '../credentials/index.ts';
 import type { CredentialSource, SignInUi } from '../credentials/credential-source.ts';
+import { terminalSignInUi } from './open-browser.ts';
 import { IdentityCenterSource } from '../credentials/identity-center.ts';
 import { isCredentialSourceKind, loadCredentialSettings, saveCredentialSettings } from '../credentials/settings.ts';
 import type { CredentialSettings } from '../credentials/settings.ts';
@@ -42,6 +42,7 @@ Tokens go to the OS keychain; without one they stay in memory (use \`serve\`, wh
   --profile NAME       AWS CLI profile (aws-profile)
   --allow-long-lived-keys  Accept IAM user access keys (not recommended)
   --memory-only        Never store tokens, even in the keychain
+  --no-browser         Only print the sign-in URL and code (also: BROWSER=none)
 `;
 
 async function vaultFor(io: AuthCommandIo, settings: CredentialSettings, dataDir: string): Promise<TokenVault> {
@@ -68,6 +69,7 @@ export async function runLogin(argv: string[], io: AuthCommandIo = defaultIo()):
         profile: { type: 'string' },
         'allow-long-lived-keys': { type: 'boolean' },
         'memory-only': { type: 'boolean' },
+        'no-browser': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -121,7 +123,7 @@ export async function runLogin(argv: string[], io: AuthCommandIo = defaultIo()):
     const source = await createCredentialSource(settings, {
       dataDir,
       vault,
-      ui: io.ui ?? consoleSignInUi(io.stderr),
+      ui: io.ui ?? terminalSignInUi(io.stderr, values['no-browser'] ? { ...io.env, BROWSER: 'none' } : io.env),
       signInIfNeeded: false,
       log: io.stderr,
     });

@@ -55,13 +55,16 @@ export function credentialSourceName(flag: string | undefined, settings: Setting
   return flag ?? (typeof fromSettings === 'string' ? fromSettings : (signedInSource ?? 'default'));
 }
 
-/** The source saved by `bedrock-bridge login` in the data directory, if any (never throws). */
+/**
+ * The source saved by `bedrock-bridge login` in the data directory, if any. A saved file that is not
+ * valid is an error: silently falling back to the SDK chain would run as somebody else.
+ */
 export async function savedSignInSource(dataDirectory: string): Promise<string | null> {
+  const { loadCredentialSettings } = await import('../credentials/index.ts');
   try {
-    const { loadCredentialSettings } = await import('../credentials/index.ts');
     return (await loadCredentialSettings(dataDirectory))?.source ?? null;
-  } catch {
-    return null;
+  } catch (error) {
+    throw new CredentialSourceError(error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -74,10 +77,12 @@ export async function resolveCredentials(name: string, context: CredentialOption
   const kind = name as CredentialSourceKind;
   // Loaded only when used, so `serve` with the default chain never touches the vault.
   const { createCredentialSource } = await import('../credentials/index.ts');
+  const { terminalSignInUi } = await import('./open-browser.ts');
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
     const source = await createCredentialSource(
       { ...(context.settings.auth as Record<string, unknown>), source: kind },
-      { dataDir: context.dataDirectory, log: (line) => process.stderr.write(`${line}\n`) },
+      { dataDir: context.dataDirectory, log, ui: terminalSignInUi(log, context.env) },
     );
     return { provider: source.credentials, source };
   } catch (error) {

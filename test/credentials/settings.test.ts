@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLogin, runStatus } from '../../src/cli/auth-commands.ts';
+import { runServe } from '../../src/cli/serve.ts';
 import { CredentialConfigurationError } from '../../src/credentials/errors.ts';
 import { loadCredentialSettings, saveCredentialSettings, type CredentialSettings } from '../../src/credentials/settings.ts';
 import { MemoryVault } from '../../src/credentials/vault.ts';
@@ -73,6 +74,12 @@ test('sign-in settings: a broken file is an error that names the file and the fi
     assert.equal(await runStatus([], status.io), 1);
     assert.deepEqual(status.out, [], 'status does not claim "Not configured"');
     assert.match(status.err.join('\n'), /sign-in\.json is not valid sign-in settings .*startUrl/);
+
+    // serve does not fall back to the SDK's default credentials (somebody else's) past a broken file.
+    const serveErr: string[] = [];
+    const serveIo = { env: { BEDROCK_BRIDGE_HOME: dir }, stdout: () => {}, stderr: (line: string) => serveErr.push(line) };
+    assert.equal(await runServe(['--port', '0'], serveIo), 2);
+    assert.match(serveErr.join('\n'), /bedrock-bridge serve: .*sign-in\.json is not valid sign-in settings/);
 
     await writeFile(file, '{"source": "identity-center",');
     const login = cliIo(dir);

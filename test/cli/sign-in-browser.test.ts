@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { browserCommand, openInBrowser } from '../../src/cli/open-browser.ts';
+import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
+import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { createStsEmulator } from '../../src/emulator/sts.ts';
+import { cleanEnv, startServe } from '../support/serve-process.ts';
+
+const URL_WITH_QUERY = 'https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH&x=1;touch%20/tmp/pwned';
+
+/**
+ * A stand-in for the user's browser, used as $BROWSER: it notes the URL it was given, then does what
+ * a person does on the verification page: reads the code from the form and presses Allow as `user`.
+ */
+function fakeBrowser(dir: string, user: string): { command: string; opened: () => string[] } {
+  const log = join(dir, 'opened.txt');
+  const script = join(dir, 'browser.mjs');
+  writeFileSync(
+    script,
+    `import { appendFileSync } from 'node:fs';
+const url = process.argv[2];
+appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + '\\n');
+if (url.startsWith('http://127.0.0.1')) {
+  const page = await (await fetch(url)).text();
+  const code = /name="user_code" value="([^"]*)"/.exec(page)[1];
+  const form = new URLSearchParams({ user_code: code, user: ${JSON.stringify(user)}, decision: 'allow' });
+  const answer = await fetch(new URL('/device', url), { method: 'POST', body: form });
+  if (!answer.ok) process.exit(1);
+}
+`,
+  );
+  const command = join(dir, 'browser');
+  writeFileSync(command, `#!/bin/sh\nexec "${process.execPath}" "${script}" "$@"\n`);
+  chmodSync(command, 0o755);
+  return {
+    command,
+    opened: () => {
+      try {
+        return readFileSync(log, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as string[]).join(' '));
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+test('which opener runs: BROWSER first, then the platform; nothing without a desktop or for a non-web URL', () => {
+  const url = 'https://example.awsapps.com/start/#/device?user_code=ABCD-EFGH';
+  assert.deepEqual(browserCommand(url, {}, 'darwin'), { command: 'open', args: [url] });
+  assert.deepEqual(browserCommand(url, {}, 'win32'), { command: 'rundll32', args: ['url.dll,FileProtocolHandler', url] });
+  assert.deepEqual(browserCommand(url, { DISPLAY: ':0' }, 'linux'), { command: 'xdg-open', args: [url] });
+  assert.deepEqual(browserCommand(url, { WAYLAND_DISPLAY: 'wayland-0' }, 'linux'), { command: 'xdg-open', args: [url] });
+  assert.equal(browserCommand(url, {}, 'linux'), null, 'an SSH session or a server: the URL is only printed');
+  assert.deepEqual(browserCommand(url, { BROWSER: 'firefox', DISPLAY: ':0' }, 'linux'), { command: 'firefox', args: [url] });
+  assert.equal(browserCommand(url, { BROWSER: 'none' }, 'darwin'), null);
+  for (const hostile of ['file:///etc/passwd', 'javascript:alert(1)', 'ssh://host', '--help', 'not a url']) {
+    assert.equal(browserCommand(hostile, { DISPLAY: ':0' }, 'linux'), null, hostile);
+  }
+});
+
+test('the URL reaches the browser as one argument, untouched by any shell', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bb-browser-'));
+  try {
+    const browser = fakeBrowser(dir, 'nobody');
+    assert.equal(await openInBrowser(URL_WITH_QUERY, { BROWSER: browser.command }), true);
+    for (let i = 0; i < 100 && browser.opened().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(browser.opened(), [URL_WITH_QUERY]);
+    assert.equal(await openInBrowser(URL_WITH_QUERY, { BROWSER: join(dir, 'no-such-browser') }), false, 'a missing opener is not an error');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve signs in through Identity Center on start: prints the URL and code, opens the browser, and serves as that user', { timeout: 60_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'bb-serve-sso-'));
+  const registry = new CredentialRegistry();
+  const identityCenter = createIdentityCenterEmulator(registry);
+  const emulator = await startEmulator({ registry, services: [identityCenter.routes, createStsEmulator(registry)] });
+  const browser = fakeBrowser(home, 'grace');
+  writeFileSync(
+    join(home, 'sign-in.json'),
+    JSON.stringify({
+      source: 'identity-center',
+      identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser' },
+    }),
+  );
+  const env = cleanEnv(home);
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_BEARER_TOKEN_BEDROCK']) delete env[name];
+  Object.assign(env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
+    AWS_ENDPOINT_URL_BEDROCK: emulator.url,
+    AWS_ENDPOINT_URL_SSO_OIDC: emulator.url,
+    AWS_ENDPOINT_URL_SSO: emulator.url,
+    AWS_ENDPOINT_URL_STS: emulator.url,
+    BROWSER: browser.command,
+    HOME: home,
+  });
+  const serve = await startServe(['--port', '0'], env, 45_000);
+  try {
+    const printed = serve.output();
+    const code = /confirm the code: ([A-Z]{4}-[A-Z]{4})/.exec(printed)?.[1];
+    assert.ok(code, printed);
+    assert.match(printed, new RegExp(`${emulator.url}/device\\?user_code=${code}`));
+    assert.match(printed, /\(opened in your browser\)/);
+    assert.deepEqual(browser.opened(), [`${emulator.url}/device?user_code=${code}`]);
+
+    const response = await fetch(`${serve.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serve.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.match(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content, /hello/);
+
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exit, 0);
+    const ledger = new DatabaseSync(join(home, 'usage.sqlite'), { readOnly: true });
+    try {
+      assert.deepEqual(
+        ledger.prepare('SELECT user_name, identity_source, status FROM records').all().map((row) => ({ ...row })),
+        [{ user_name: 'grace', identity_source: 'identity-center', status: 200 }],
+        'the request is on record as the person who approved the sign-in',
+      );
+    } finally {
+      ledger.close();
+    }
+  } finally {
+    if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+    await emulator.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
