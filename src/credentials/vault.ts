@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { defaultDataDirectory } from '../core/paths.ts';
 
 export type VaultProtection = 'os-keychain' | 'electron-safe-storage' | 'memory-only';
 
@@ -257,5 +258,16 @@ export interface OpenVaultOptions {
 export async function openVault(options: OpenVaultOptions): Promise<TokenVault> {
   if (options.memoryOnly) return new MemoryVault(null);
   if (options.safeStorage) return openSafeStorageVault(options.safeStorage, options.dataDir);
-  return openKeyringVault(options.keyringBackend ? { backend: options.keyringBackend } : {});
+  const service = keyringServiceFor(options.dataDir);
+  return openKeyringVault(options.keyringBackend ? { backend: options.keyringBackend, service } : { service });
+}
+
+/**
+ * The keychain service name for a data directory. Keychain entries are per user, not per directory:
+ * a second data directory (BEDROCK_BRIDGE_HOME for a trial, a test, a portable install) gets a
+ * service of its own, so signing in there never replaces or wipes the tokens of the usual one.
+ */
+export function keyringServiceFor(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const usual = defaultDataDirectory({ ...env, BEDROCK_BRIDGE_HOME: undefined });
+  return resolve(dataDir) === resolve(usual) ? KEYRING_SERVICE : `${KEYRING_SERVICE}:${resolve(dataDir)}`;
 }

@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { defaultDataDirectory } from '../../src/core/paths.ts';
 import {
+  keyringServiceFor,
   KeyringVault,
   MemoryVault,
   openKeyringVault,
@@ -103,3 +105,28 @@ test('the real @napi-rs/keyring pinned to Secret Service: memory only when there
   assert.equal(vault.protection, 'memory-only');
   assert.match(vault.warning ?? '', /Secret Service/);
 });
+
+test('OS keychain: each data directory has its own entries; the usual one keeps the plain service name', async () => {
+  const store = new Map<string, string>();
+  const backend: KeyringBackend = {
+    entry: (service, account) => ({
+      getPassword: async () => store.get(`${service}\u0000${account}`) ?? null,
+      setPassword: async (p) => void store.set(`${service}\u0000${account}`, p),
+      deleteCredential: async () => store.delete(`${service}\u0000${account}`),
+    }),
+    find: async (service) => [...store.keys()].filter((k) => k.startsWith(`${service}\u0000`)).map((k) => ({ account: k.split('\u0000')[1]! })),
+  };
+  const usualDir = defaultDataDirectory({ ...process.env, BEDROCK_BRIDGE_HOME: undefined });
+  const usual = await openVault({ dataDir: usualDir, keyringBackend: backend });
+  const trial = await openVault({ dataDir: join(tmpdir(), 'bb-trial-home'), keyringBackend: backend });
+  await usual.set('identity-center/refresh-token', 'the real one');
+  await trial.set('identity-center/refresh-token', 'a trial');
+  assert.equal(await usual.get('identity-center/refresh-token'), 'the real one', 'a sign-in elsewhere did not replace it');
+  await trial.clear();
+  assert.equal(await usual.get('identity-center/refresh-token'), 'the real one', 'signing out elsewhere did not wipe it');
+  assert.equal(await trial.get('identity-center/refresh-token'), null);
+  assert.equal(keyringServiceFor(usualDir), 'bedrock-bridge');
+  assert.equal(keyringServiceFor(`${usualDir}/`), 'bedrock-bridge');
+  assert.equal(keyringServiceFor('/tmp/x', { BEDROCK_BRIDGE_HOME: '/tmp/x' }), `bedrock-bridge:${resolve('/tmp/x')}`);
+});
+
