@@ -7,6 +7,7 @@ import {
   DEFAULT_PORT,
   isLoopbackHost,
   modelMappingOf,
+  type OrgModelChoices,
   parseModelFlags,
   resolveRegion,
   SettingsError,
@@ -14,11 +15,13 @@ import {
   type SettingsOverrides,
 } from '../core/settings.ts';
 import type { RequestFinishedEvent } from '../core/request-events.ts';
+import { defaultModelId, type ModelMapping } from '../core/model-catalog.ts';
 import { createBedrockClients } from '../server/bedrock-clients.ts';
 import { generateApiKey, startGateway, type RunningGateway } from '../server/gateway.ts';
 import type { CredentialSource } from '../credentials/credential-source.ts';
 import type { OrgGatewayDocument } from '../credentials/org-gateway-contract.ts';
 import type { UsagePipeline } from '../usage/index.ts';
+import { followSignIn } from '../usage/follow-sign-in.ts';
 import { CredentialSourceError, credentialSourceHelp, credentialSourceName, resolveCredentials, savedSignInSource } from './credential-options.ts';
 import { loadSettings, defaultSettingsPath } from './settings-file.ts';
 
@@ -37,7 +40,8 @@ Options:
   --region REGION        AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, settings, us-east-1)
   --config FILE          JSON settings file (default: ${defaultSettingsPath()} if it exists)
   --model ALIAS=ID       Map a model name to a Bedrock model id, inference profile or ARN (repeatable)
-  --default-model NAME   Model used when a request names none (or names "default")
+  --default-model NAME   Model used when a request names none (or names "default"): an alias or a
+                         Bedrock id (default: Claude Sonnet 4.5, as gpt-4o)
   --allow-origin ORIGIN  Let a web page on ORIGIN call the API (exact match, repeatable; no wildcards)
   --auth SOURCE          Where AWS credentials come from (default: settings auth.source, else the
                          source "bedrock-bridge login" saved, else default):
@@ -54,6 +58,13 @@ Environment:
   AWS_ENDPOINT_URL_BEDROCK_RUNTIME  Bedrock runtime endpoint (VPC endpoint, emulator)
   AWS_ENDPOINT_URL_BEDROCK          Bedrock control-plane endpoint (model catalog)
 `;
+}
+
+/** What `default` means, as the startup banner says it: `gpt-4o (global.anthropic...)` or the id alone. */
+function describeDefaultModel(models: ModelMapping): string {
+  const modelId = defaultModelId(models);
+  if (modelId === null) return 'none (requests must name a model)';
+  return models.defaultModel === null || models.defaultModel === modelId ? modelId : `${models.defaultModel} (${modelId})`;
 }
 
 export interface ServeIo {
@@ -104,7 +115,16 @@ interface UsageWiring {
 async function startUsage(wiring: UsageWiring): Promise<UsagePipeline> {
   const { startUsagePipeline, usageSettingsSchema } = await import('../usage/index.ts');
   const usage = usageSettingsSchema.parse(wiring.settings.usage);
+  // The identity proof goes to the STS endpoint (and region) Identity Center's identity lookups use,
+  // merged from sign-in.json and settings as the source itself was.
+  let sts: { stsEndpoint: string; stsRegion: string } | null = null;
+  if (wiring.source?.kind === 'identity-center') {
+    const { resolveCredentialSettings } = await import('../credentials/index.ts');
+    const identityCenter = (await resolveCredentialSettings(wiring.settings.auth, wiring.dataDirectory, 'identity-center')).identityCenter;
+    if (identityCenter?.stsEndpoint) sts = { stsEndpoint: identityCenter.stsEndpoint, stsRegion: identityCenter.region };
+  }
   return startUsagePipeline({
+    ...sts,
     dataDir: wiring.dataDirectory,
     events: wiring.gateway.events,
     source: wiring.source,
@@ -184,7 +204,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
   let controlEndpoint = settings.endpoints.bedrock;
   let credentialLabel: string;
   let region = resolveRegion(values.region, io.env, fileSettings);
-  let models = modelMappingOf(settings);
+  let orgModels: OrgModelChoices = {};
   let orgUsageEndpoint: string | null = null;
   if (values.emulator) {
     const { startEmulator, DEFAULT_EMULATOR_CREDENTIALS } = await import('../emulator/index.ts');
@@ -203,10 +223,19 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
       const org = await source.describe();
       // The org's choices fill what the user did not set: their own flags and settings win.
       if (!values.region && !io.env.AWS_REGION && !io.env.AWS_DEFAULT_REGION && org.region) region = org.region;
-      models = { aliases: { ...(org.models ?? {}), ...models.aliases }, defaultModel: settings.defaultModel ?? org.default_model ?? models.defaultModel };
+      orgModels = { aliases: org.models, defaultModel: org.default_model };
       orgUsageEndpoint = org.usage_endpoint;
     }
     source?.onSignInRequired(() => io.stderr('Your sign-in has ended: requests answer 401 until you run `bedrock-bridge login` (or restart serve).'));
+  }
+
+  let models: ModelMapping;
+  try {
+    // Only now: a default model may name one of the org's aliases.
+    models = modelMappingOf(settings, orgModels);
+  } catch (error) {
+    await emulator?.close();
+    throw error;
   }
 
   const clients = createBedrockClients({
@@ -248,6 +277,8 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     orgUsageEndpoint,
   });
 
+  const unfollowSignIn = source ? followSignIn(source, () => usage.signedIn()) : () => {};
+
   if (values['log-requests']) {
     gateway.events.on('request-finished', (event) => io.stderr(formatRequestLine(event)));
   }
@@ -256,6 +287,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
   io.stdout(`  Base URL:    ${gateway.url}`);
   io.stdout(`  API key:     ${generatedKey ? `${apiKey}  (generated for this run; set --api-key or BEDROCK_BRIDGE_API_KEY to keep one)` : '(as configured)'}`);
   io.stdout(`  Region:      ${region}`);
+  io.stdout(`  Default:     ${describeDefaultModel(models)}`);
   io.stdout(`  Credentials: ${credentialLabel}`);
   io.stdout(`  Usage:       ${describeUsage(usage)}`);
   if (settingsPath) io.stdout(`  Settings:    ${settingsPath}`);
@@ -267,6 +299,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     stop(graceMs = settings.shutdownGraceMs) {
       stopping ??= (async () => {
         await gateway.close(graceMs);
+        unfollowSignIn();
         await usage.close({ syncTimeoutMs: USAGE_SYNC_AT_QUIT_MS });
         clients.destroy();
         await emulator?.close();

@@ -4,7 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import { defaultDataDirectory } from '../core/paths.ts';
 import { UsageAggregates, type UsageGrouping, type UsageRow } from '../usage/aggregates.ts';
-import { LEDGER_FILE_NAME } from '../usage/ledger.ts';
+import { LEDGER_FILE_NAME, readRejected, type RejectedRecord } from '../usage/ledger.ts';
 
 export interface UsageCommandIo {
   stdout(text: string): void;
@@ -28,6 +28,9 @@ Shows your own usage from the local ledger: requests, tokens, estimated cost and
 Costs are estimates from the bundled AWS price table (see docs/usage.md); requests to models with no
 known price are counted as "unpriced", never as $0.
 `;
+
+/** Rejected records listed at most; the rest are counted ("and N more"). */
+const REJECTED_SHOWN = 10;
 
 const GROUPINGS: readonly UsageGrouping[] = ['day', 'week', 'month', 'model', 'client'];
 const DEFAULT_DAYS: Record<UsageGrouping, number> = { day: 14, week: 84, month: 365, model: 30, client: 30 };
@@ -66,6 +69,23 @@ export function formatUsageTable(title: string, rows: UsageRow[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+function formatTime(epochMs: number, utc: boolean): string {
+  const d = new Date(epochMs);
+  const [y, mo, day, h, mi] = utc
+    ? [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()]
+    : [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes()];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${y}-${two(mo)}-${two(day)} ${two(h)}:${two(mi)}`;
+}
+
+/** The records the audit endpoint refused, newest first: they are kept and not sent again, so say which and why. */
+export function formatRejected(records: RejectedRecord[], total: number, utc: boolean): string {
+  const lines = [`Rejected by the audit endpoint (kept here, not sent again): ${total}`];
+  for (const record of records) lines.push(`  ${formatTime(record.startedAt, utc)}  ${record.id}  ${clip(record.modelId ?? '-', 48)}  ${record.reason}`);
+  if (total > records.length) lines.push(`  and ${total - records.length} more`);
+  return lines.join('\n');
 }
 
 function startOfLocalDay(now: number, daysBack: number): number {
@@ -148,10 +168,13 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
       sections.push(`${grouping === 'client' || grouping === 'model' ? `By ${grouping}` : `By ${grouping}`} (${span})\n${rows.length > 0 ? formatUsageTable(grouping, rows) : '(no requests)'}`);
     }
     const queue = db.prepare('SELECT sum(sync_state = 0) AS pending, sum(sync_state = 2) AS rejected FROM records').get() as { pending: number | null; rejected: number | null };
+    const rejectedTotal = queue.rejected ?? 0;
+    const rejected = rejectedTotal > 0 ? readRejected(db, REJECTED_SHOWN) : [];
     if (values.json) {
-      io.stdout(`${JSON.stringify({ ledger: path, groups: result, sync: { pending: queue.pending ?? 0, rejected: queue.rejected ?? 0 } })}\n`);
+      io.stdout(`${JSON.stringify({ ledger: path, groups: result, sync: { pending: queue.pending ?? 0, rejected: rejectedTotal, rejectedRecords: rejected } })}\n`);
     } else {
-      io.stdout(`${sections.join('\n\n')}\n\nNot yet sent to the audit endpoint: ${queue.pending ?? 0}${queue.rejected ? `; rejected by it: ${queue.rejected}` : ''}\n`);
+      const rejectedSection = rejectedTotal > 0 ? `\n${formatRejected(rejected, rejectedTotal, values.utc === true)}\n` : '';
+      io.stdout(`${sections.join('\n\n')}\n\nNot yet sent to the audit endpoint: ${queue.pending ?? 0}\n${rejectedSection}`);
     }
     return 0;
   } finally {

@@ -355,8 +355,12 @@ function structuredToolName(preferred: string | undefined, taken: Set<string>): 
   return name;
 }
 
-export async function buildConverseRequest(request: ChatCompletionRequest, modelId: string, resolveImage: ImageResolver): Promise<ConversePlan> {
-  const traits: ModelTraits = modelTraits(modelId);
+/**
+ * `traitsModelId`: the model whose traits apply, when `modelId` does not name it (an application
+ * inference profile's ARN is opaque; the caller looks up the model behind it).
+ */
+export async function buildConverseRequest(request: ChatCompletionRequest, modelId: string, resolveImage: ImageResolver, traitsModelId = modelId): Promise<ConversePlan> {
+  const traits: ModelTraits = modelTraits(traitsModelId);
   const builder: Builder = {
     system: [],
     turns: [],
@@ -427,6 +431,11 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
     } else if (traits.reasoning === null) {
       throw invalidRequest(`reasoning_effort is not supported for the model '${modelId}'.`, 'reasoning_effort', 'unsupported_parameter');
     }
+  }
+  const topK = request.top_k ?? undefined;
+  if (topK !== undefined && !traits.anthropic) {
+    // Converse has no topK; only Claude is known to take it as an additional field.
+    throw invalidRequest(`top_k is not supported for the model '${modelId}'; only Anthropic Claude models take it.`, 'top_k', 'unsupported_parameter');
   }
   if (thinkingBudget > 0) {
     // Claude requires the last assistant turn of a tool loop to start with its signed thinking block,
@@ -538,12 +547,23 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
     topP = undefined;
   }
   if (thinking) {
-    // Extended thinking requires the default temperature and top_p; the budget must fit under max_tokens.
+    // Extended thinking requires the default temperature, top_p and top_k; the budget must fit under max_tokens.
     temperature = undefined;
     topP = undefined;
-    if (maxTokens === undefined) maxTokens = thinkingBudget + THINKING_ANSWER_TOKENS;
-    else if (maxTokens <= thinkingBudget) maxTokens = thinkingBudget + maxTokens;
+    if (maxTokens === undefined || maxTokens <= thinkingBudget) {
+      const answerTokens = maxTokens ?? THINKING_ANSWER_TOKENS;
+      maxTokens = thinkingBudget + answerTokens;
+      const limit = traits.maxOutputTokens;
+      if (limit !== null && maxTokens > limit) {
+        // Bedrock rejects a maxTokens over the model's limit (xhigh's budget alone is over Opus 4's
+        // 32000): the budget gives way so the answer keeps its room, down to Anthropic's minimum.
+        thinkingBudget = Math.max(THINKING_BUDGETS.minimal!, Math.min(thinkingBudget, limit - answerTokens));
+        maxTokens = limit;
+      }
+    }
     additional.thinking = { type: 'enabled', budget_tokens: thinkingBudget };
+  } else if (topK !== undefined) {
+    additional.top_k = topK;
   }
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
   if (temperature !== undefined) inference.temperature = temperature;

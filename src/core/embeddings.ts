@@ -113,8 +113,9 @@ function cohereTokens(result: unknown): number | undefined {
 
 /**
  * results: the parsed InvokeModel bodies in call order. tokenCounts (optional, per call): Bedrock's
- * `x-amzn-bedrock-input-token-count` header, used when the body carries no count (Cohere). Without
- * either, prompt tokens are estimated as characters / 4.
+ * `x-amzn-bedrock-input-token-count` header, what Bedrock bills. Cohere's bodies on Bedrock carry no
+ * count, so the header decides (Cohere's own `meta.billed_units` only if it is missing); Titan's body
+ * count comes first, the header when it is missing. Without either, characters / 4.
  */
 export function toEmbeddingsResponse(
   family: EmbeddingFamily,
@@ -136,12 +137,11 @@ export function toEmbeddingsResponse(
       const body = result as { embedding?: unknown; inputTextTokenCount?: unknown } | null;
       if (!body || !isNumberArray(body.embedding)) throw new Error('Unexpected Titan embeddings response shape');
       vectors = [body.embedding];
-      count = typeof body.inputTextTokenCount === 'number' ? body.inputTextTokenCount : undefined;
+      count = typeof body.inputTextTokenCount === 'number' ? body.inputTextTokenCount : tokenCounts?.[call];
     } else {
       vectors = cohereVectors(result);
-      count = cohereTokens(result);
+      count = tokenCounts?.[call] ?? cohereTokens(result);
     }
-    count ??= tokenCounts?.[call];
     if (count === undefined) {
       let chars = 0;
       for (let k = 0; k < vectors.length; k++) chars += texts[index + k]?.length ?? 0;

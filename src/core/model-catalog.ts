@@ -6,6 +6,7 @@ import { OpenAIError, unknownModelError } from './openai-errors.ts';
 
 export interface ModelMapping {
   aliases: Record<string, string>;
+  /** What `default` (and a request without a model) calls: an alias or a Bedrock id; null for none. */
   defaultModel: string | null;
 }
 
@@ -21,6 +22,9 @@ const HAIKU = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
 const OPUS = 'global.anthropic.claude-opus-4-5-20251101-v1:0';
 const TITAN_EMBED = 'amazon.titan-embed-text-v2:0';
 const COHERE_EMBED = 'cohere.embed-english-v3';
+
+/** The default model out of the box: the model `gpt-4o` stands for, so `default` works with no configuration. */
+export const DEFAULT_MODEL = SONNET;
 
 /**
  * Names OpenAI-first tools default to, mapped to current Claude models through global cross-region
@@ -62,23 +66,49 @@ export function isBedrockModelId(value: string): boolean {
   return BEDROCK_ID_PATTERN.test(value) || BEDROCK_ARN_PATTERN.test(value);
 }
 
+const APPLICATION_PROFILE_ARN_PATTERN = /^arn:aws(?:-[a-z]+)*:bedrock:[a-z0-9-]*:\d{0,12}:application-inference-profile\/\S+$/;
+
+/** An application inference profile's ARN: opaque, it does not say which model it routes to. */
+export function isApplicationInferenceProfile(modelId: string): boolean {
+  return APPLICATION_PROFILE_ARN_PATTERN.test(modelId);
+}
+
+// `default` is never an alias target of its own, so a default model named `default` cannot loop.
+function targetOf(name: string, mapping: ModelMapping): string | null {
+  if (name !== 'default' && Object.hasOwn(mapping.aliases, name)) return mapping.aliases[name]!;
+  return isBedrockModelId(name) ? name : null;
+}
+
+/** The configured default model's name; an alias named `default` counts where no default model is set. */
+function configuredDefault(mapping: ModelMapping): string | null {
+  return mapping.defaultModel ?? (Object.hasOwn(mapping.aliases, 'default') ? mapping.aliases.default! : null);
+}
+
+/** The Bedrock id `default` stands for, or null when no default model is set or it names nothing known. */
+export function defaultModelId(mapping: ModelMapping): string | null {
+  const name = configuredDefault(mapping);
+  return name === null ? null : targetOf(name, mapping);
+}
+
 export function resolveModel(requested: string | undefined | null, mapping: ModelMapping): ResolvedModel {
   const name = typeof requested === 'string' ? requested.trim() : '';
   if (name === '' || name === 'default') {
-    const fallback = Object.hasOwn(mapping.aliases, 'default') ? mapping.aliases.default : mapping.defaultModel;
-    if (!fallback) {
-      throw new OpenAIError(400, name === '' ? 'No model was given and no default model is configured.' : "The model 'default' was asked for, but no default model is configured.", {
-        type: 'invalid_request_error',
-        code: 'model_not_found',
-        param: 'model',
-      });
+    const modelId = defaultModelId(mapping);
+    if (!modelId) {
+      const configured = configuredDefault(mapping);
+      const asked = name === '' ? 'No model was given' : "The model 'default' was asked for";
+      throw new OpenAIError(
+        400,
+        configured === null
+          ? `${asked} and no default model is configured.`
+          : `${asked}, but the default model '${configured}' is neither an alias nor a Bedrock model id.`,
+        { type: 'invalid_request_error', code: 'model_not_found', param: 'model' },
+      );
     }
-    return { requested: name === '' ? null : name, modelId: fallback };
+    return { requested: name === '' ? null : name, modelId };
   }
-  if (Object.hasOwn(mapping.aliases, name)) {
-    return { requested: name, modelId: mapping.aliases[name]! };
-  }
-  if (isBedrockModelId(name)) return { requested: name, modelId: name };
+  const modelId = targetOf(name, mapping);
+  if (modelId !== null) return { requested: name, modelId };
   throw unknownModelError(name);
 }
 
@@ -111,6 +141,8 @@ export interface ModelTraits {
    * `reasoning_effort` field of OpenAI's open-weight models, a model that always reasons, or none.
    */
   reasoning: 'anthropic-thinking' | 'reasoning-effort' | 'always' | null;
+  /** The largest maxTokens the model accepts (Bedrock rejects more), where known; null otherwise. */
+  maxOutputTokens: number | null;
 }
 
 // Strips an ARN's resource type and a geography prefix: what is left is a foundation model id.
@@ -119,6 +151,10 @@ const GEO_PREFIX_PATTERN = /^[a-z]{2,6}(?:-gov)?\.(?=[a-z][a-z0-9]*\.)/;
 const CLAUDE_4_1_PLUS = /claude-(?:opus|sonnet|haiku)-(?:4-[1-9]|[5-9])(?![0-9])/;
 const CLAUDE_THINKING = /claude-(?:3-7-sonnet|(?:opus|sonnet|haiku)-[4-9](?![0-9]))/;
 const CLAUDE_CACHE = /claude-(?:3-5-haiku|3-7-sonnet|(?:opus|sonnet|haiku)-[4-9](?![0-9]))/;
+// Anthropic's published output limits of the Claude models with extended thinking. The date after
+// the version keeps opus-4-5 (64K) from matching opus-4(-1) (32K).
+const CLAUDE_32K_OUTPUT = /claude-opus-4-(?:1-)?20\d{6}/;
+const CLAUDE_64K_OUTPUT = /claude-(?:3-7-sonnet|sonnet-4|sonnet-4-5|haiku-4-5|opus-4-5)-20\d{6}/;
 const NOVA = /^amazon\.nova-/;
 const GPT_OSS = /^openai\.gpt-oss/;
 const ALWAYS_REASONS = /^deepseek\.r1/;
@@ -144,6 +180,7 @@ export function modelTraits(modelId: string): ModelTraits {
     supportsNativeStructuredOutput: modern,
     supportsPromptCache: (anthropic && CLAUDE_CACHE.test(base)) || NOVA.test(base),
     reasoning,
+    maxOutputTokens: !anthropic ? null : CLAUDE_32K_OUTPUT.test(base) ? 32000 : CLAUDE_64K_OUTPUT.test(base) ? 64000 : null,
   };
   if (traitCache.size < 1000) traitCache.set(modelId, traits);
   return traits;

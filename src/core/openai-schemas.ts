@@ -1,9 +1,12 @@
 /**
  * Validation of the OpenAI request bodies we accept (zod v4, built once at module load).
  *
- * Policy: unknown fields are tolerated (clients add their own), known fields we cannot honour are
- * rejected with a 400 naming the field (`n > 1`, `logprobs`, `audio`, the legacy `functions` API,
- * non-zero penalties, `logit_bias`, ...). See docs/compatibility.md for the full list.
+ * Policy: a top-level field is honoured or rejected with a 400 naming it, never silently ignored. That
+ * covers unknown fields (a misspelt or vendor-specific knob the user expects to work) and known ones
+ * Bedrock cannot honour (`n > 1`, `logprobs`, `seed`, `audio`, the legacy `functions` API, non-zero
+ * penalties, `logit_bias`, ...). Fields that only label the request (`user`, `metadata`, ...) pass,
+ * as they cannot change the answer. Nested objects stay loose: clients decorate messages and parts
+ * with fields of their own (`name`, `reasoning_content`, ...). See docs/compatibility.md.
  */
 import { z } from 'zod';
 import { invalidRequest, OpenAIError } from './openai-errors.ts';
@@ -109,7 +112,7 @@ const responseFormatSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-export const chatCompletionRequestSchema = z.looseObject({
+export const chatCompletionRequestSchema = z.strictObject({
   model: z.string().nullish(),
   messages: z.array(messageSchema).min(1),
   stream: z.boolean().nullish(),
@@ -125,14 +128,25 @@ export const chatCompletionRequestSchema = z.looseObject({
   parallel_tool_calls: z.boolean().nullish(),
   response_format: responseFormatSchema.nullish(),
   reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
+  /** Not OpenAI's: the sampling knob vLLM, OpenRouter and Anthropic-minded clients send. */
+  top_k: z.int().positive().nullish(),
   presence_penalty: z.number().nullish(),
   frequency_penalty: z.number().nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.int().nullish(),
   logit_bias: z.record(z.string(), z.unknown()).nullish(),
-  seed: z.int().nullish(),
-  user: z.string().nullish(),
   modalities: z.array(z.string()).nullish(),
+  store: z.boolean().nullish(),
+  service_tier: z.string().nullish(),
+  // Labels of the request: they cannot change the answer, so they are accepted and not sent.
+  user: z.string().nullish(),
+  safety_identifier: z.string().nullish(),
+  prompt_cache_key: z.string().nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+  // Rejected whenever set (see REJECTED_UNLESS_NULL); any value is as unsupported as another.
+  seed: z.unknown().optional(),
+  prediction: z.unknown().optional(),
+  verbosity: z.unknown().optional(),
   audio: z.unknown().optional(),
   functions: z.unknown().optional(),
   function_call: z.unknown().optional(),
@@ -146,7 +160,7 @@ export type ChatToolChoice = NonNullable<ChatCompletionRequest['tool_choice']>;
 export type ChatResponseFormat = NonNullable<ChatCompletionRequest['response_format']>;
 export type CacheControl = NonNullable<z.infer<typeof cacheControlSchema>>;
 
-export const embeddingsRequestSchema = z.looseObject({
+export const embeddingsRequestSchema = z.strictObject({
   model: z.string().nullish(),
   input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))]),
   encoding_format: z.enum(['float', 'base64']).nullish(),
@@ -176,6 +190,7 @@ interface Issue {
   note?: string;
   discriminator?: string;
   options?: unknown[];
+  keys?: string[];
 }
 
 function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
@@ -237,6 +252,14 @@ function describe(issue: Issue, path: PropertyKey[], body: unknown): string {
 function zodToOpenAIError(error: z.ZodError, body: unknown): OpenAIError {
   const first = error.issues[0] as unknown as Issue | undefined;
   if (!first) return invalidRequest('Invalid request body');
+  if (first.code === 'unrecognized_keys' && first.keys && first.keys.length > 0) {
+    const names = first.keys.map((key) => formatParam(first.path.concat(key))!);
+    return unsupported(
+      names[0]!,
+      `Unrecognized request argument${names.length > 1 ? 's' : ''} supplied: ${names.join(', ')}. ` +
+        'Bedrock Bridge rejects fields it cannot honour rather than ignoring them; see docs/compatibility.md for what is supported.',
+    );
+  }
   const { issue, path } = deepestIssue(first, []);
   let fieldPath = path;
   if (issue.note === 'No matching discriminator' && issue.discriminator && path[path.length - 1] !== issue.discriminator) {
@@ -249,16 +272,34 @@ function unsupported(param: string, message: string): OpenAIError {
   return invalidRequest(message, param, 'unsupported_parameter');
 }
 
+/** Fields Bedrock has nothing for: any non-null value is a 400 with this message. */
+const REJECTED_UNLESS_NULL = {
+  seed: 'seed is not supported: Bedrock has no sampling seed, so the answer could not be made reproducible.',
+  prediction: 'prediction (Predicted Outputs) is not supported by Bedrock.',
+  verbosity: 'verbosity is not supported by Bedrock; ask for the length you want in the prompt instead.',
+  audio: 'Audio output is not supported.',
+  functions: "The legacy 'functions' parameter is not supported; use 'tools'.",
+  function_call: "The legacy 'function_call' parameter is not supported; use 'tool_choice'.",
+  web_search_options: 'web_search_options is not supported.',
+} as const satisfies Partial<Record<keyof ChatCompletionRequest, string>>;
+
+/** What Bedrock's on-demand invocation gives anyway; other tiers are billed differently (see docs). */
+const ACCEPTED_SERVICE_TIERS = new Set(['auto', 'default']);
+
 function checkUnsupported(request: ChatCompletionRequest): void {
   if (request.n != null && request.n > 1) throw unsupported('n', 'n > 1 is not supported by Bedrock; request one choice at a time.');
   if (request.logprobs === true) throw unsupported('logprobs', 'logprobs is not supported by Bedrock.');
   if (request.top_logprobs != null && request.top_logprobs > 0) throw unsupported('top_logprobs', 'top_logprobs is not supported by Bedrock.');
-  if (request.audio != null) throw unsupported('audio', 'Audio output is not supported.');
+  for (const field of Object.keys(REJECTED_UNLESS_NULL) as (keyof typeof REJECTED_UNLESS_NULL)[]) {
+    if (request[field] != null) throw unsupported(field, REJECTED_UNLESS_NULL[field]);
+  }
   if (request.modalities && request.modalities.some((m) => m !== 'text')) {
     throw unsupported('modalities', "Only the 'text' output modality is supported.");
   }
-  if (request.functions != null) throw unsupported('functions', "The legacy 'functions' parameter is not supported; use 'tools'.");
-  if (request.function_call != null) throw unsupported('function_call', "The legacy 'function_call' parameter is not supported; use 'tool_choice'.");
+  if (request.store === true) throw unsupported('store', 'store: true is not supported: Bedrock Bridge does not store completions.');
+  if (request.service_tier != null && !ACCEPTED_SERVICE_TIERS.has(request.service_tier)) {
+    throw unsupported('service_tier', `service_tier '${request.service_tier}' is not supported; only 'auto' and 'default' are.`);
+  }
   if (request.logit_bias != null && Object.keys(request.logit_bias).length > 0) throw unsupported('logit_bias', 'logit_bias is not supported by Bedrock.');
   if (request.presence_penalty != null && request.presence_penalty !== 0) {
     throw unsupported('presence_penalty', 'presence_penalty is not supported by Bedrock (only 0 is accepted).');
@@ -266,7 +307,6 @@ function checkUnsupported(request: ChatCompletionRequest): void {
   if (request.frequency_penalty != null && request.frequency_penalty !== 0) {
     throw unsupported('frequency_penalty', 'frequency_penalty is not supported by Bedrock (only 0 is accepted).');
   }
-  if (request.web_search_options != null) throw unsupported('web_search_options', 'web_search_options is not supported.');
   const messages = request.messages;
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;

@@ -8,9 +8,19 @@ export interface TokenUsage {
   cacheWriteTokens: number;
 }
 
+export const CHAT_ROUTE = '/v1/chat/completions';
+export const EMBEDDINGS_ROUTE = '/v1/embeddings';
+
+/** The routes that call a model: the usage ledger records their requests, whatever the outcome. */
+export function isInferenceRoute(route: string): boolean {
+  return route === CHAT_ROUTE || route === EMBEDDINGS_ROUTE;
+}
+
 /**
- * One per request the gateway answered, success or failure. Never carries prompt or
- * completion text: the live log, the usage ledger and the window all read this.
+ * One per HTTP request the gateway answered, success or failure: every route, unknown paths, guard
+ * rejections (401, 403, 413, 415, malformed JSON) and CORS preflights included. Streams emit it when
+ * they end. Never carries prompt or completion text: the live log, the usage ledger (inference routes
+ * only, see isInferenceRoute) and the window all read this.
  */
 export interface RequestFinishedEvent {
   /** UUIDv7 from newRequestId(); also the usage record's id and the OpenAI response id suffix. */
@@ -18,7 +28,7 @@ export interface RequestFinishedEvent {
   /** Epoch milliseconds. */
   startedAt: number;
   endedAt: number;
-  /** e.g. '/v1/chat/completions', '/v1/embeddings'. */
+  /** The request path without the query, e.g. '/v1/chat/completions', '/v1/models/gpt-4o', or an unknown path. */
   route: string;
   /** The model the client asked for, as it asked (alias, Bedrock id or ARN); null if absent. */
   requestedModel: string | null;
@@ -26,7 +36,10 @@ export interface RequestFinishedEvent {
   modelId: string | null;
   region: string;
   stream: boolean;
-  /** HTTP status the client received (200 for a stream that started, even if it later failed). */
+  /**
+   * HTTP status the client received (200 for a stream that started, even if it later failed); 499 when
+   * the client went away before a non-streamed answer.
+   */
   status: number;
   /** OpenAI error type (or Bedrock exception name for mid-stream failures); null on success. */
   errorType: string | null;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_ALIASES, type ModelMapping } from './model-catalog.ts';
+import { DEFAULT_ALIASES, DEFAULT_MODEL, defaultModelId, type ModelMapping } from './model-catalog.ts';
 
 /**
  * The settings file (JSON) of the headless server, and the merge of command-line overrides over it.
@@ -33,7 +33,10 @@ export const settingsSchema = z.looseObject({
   region: z.string().min(1).optional(),
   /** Alias -> Bedrock model id, inference profile id or ARN; merged over the built-in aliases. */
   models: z.record(z.string().min(1), z.string().min(1)).default({}),
-  /** Used when a request names no model (or names `default`). */
+  /**
+   * Used when a request names no model (or names `default`): an alias or a Bedrock id. Absent: a
+   * `models.default` entry, else DEFAULT_MODEL (applied by modelMappingOf, so the two can be told apart).
+   */
   defaultModel: z.string().min(1).optional(),
   /** Browser origins allowed to call the API (exact match, e.g. `http://localhost:3000`). `*` is not accepted. */
   allowedOrigins: z
@@ -100,7 +103,9 @@ export function applyOverrides(settings: Settings, overrides: SettingsOverrides)
   if (overrides.host !== undefined) merged.host = overrides.host;
   if (overrides.apiKey !== undefined) merged.apiKey = overrides.apiKey;
   if (overrides.region !== undefined) merged.region = overrides.region;
-  if (overrides.defaultModel !== undefined) merged.defaultModel = overrides.defaultModel;
+  // `--model default=ID` is a way to say `--default-model ID`: on the command line, it beats the file's.
+  const defaultModel = overrides.defaultModel ?? overrides.models?.default;
+  if (defaultModel !== undefined) merged.defaultModel = defaultModel;
   if (overrides.allowedOrigins !== undefined) merged.allowedOrigins = overrides.allowedOrigins;
   if (overrides.models !== undefined) merged.models = { ...settings.models, ...overrides.models };
   return parseSettings(merged, 'settings after command-line overrides');
@@ -130,7 +135,31 @@ export function isLoopbackHost(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
 
-/** The alias map the server resolves with: built-in aliases, then the settings' (and flags') on top. */
-export function modelMappingOf(settings: Pick<Settings, 'models' | 'defaultModel'>): ModelMapping {
-  return { aliases: { ...DEFAULT_ALIASES, ...settings.models }, defaultModel: settings.defaultModel ?? null };
+/** The default model the user chose (`defaultModel`, else a `models.default` entry), if any. */
+function configuredDefaultModel(settings: Pick<Settings, 'models' | 'defaultModel'>): string | undefined {
+  return settings.defaultModel ?? settings.models.default;
+}
+
+/** Models an org gateway's document names: they fill in what the user's settings leave open. */
+export interface OrgModelChoices {
+  aliases?: Record<string, string> | undefined;
+  defaultModel?: string | undefined;
+}
+
+/**
+ * The alias map the server resolves with: the org's aliases, the built-in ones, then the settings'
+ * (and flags') on top. `default` is not kept as an alias: it always means the default model (the
+ * user's, else the org's, else DEFAULT_MODEL), which is checked against the org's aliases too.
+ */
+export function modelMappingOf(settings: Pick<Settings, 'models' | 'defaultModel'>, org: OrgModelChoices = {}): ModelMapping {
+  const { default: _default, ...models } = settings.models;
+  const { default: orgDefault, ...orgAliases } = org.aliases ?? {};
+  const mapping: ModelMapping = {
+    aliases: { ...orgAliases, ...DEFAULT_ALIASES, ...models },
+    defaultModel: configuredDefaultModel(settings) ?? org.defaultModel ?? orgDefault ?? DEFAULT_MODEL,
+  };
+  if (defaultModelId(mapping) === null) {
+    throw new SettingsError(`The default model '${mapping.defaultModel}' is neither a model alias nor a Bedrock model id, inference profile or ARN.`);
+  }
+  return mapping;
 }

@@ -84,6 +84,13 @@ export interface CollectorFaults {
   queue: InjectedFault[];
   /** Records with these ids are rejected with the reason (partial rejections). */
   rejectIds: Map<string, string>;
+  /**
+   * A POST holding any of these ids is refused as a whole with the status (400, 422, …) and the reason
+   * as its error message — an endpoint that validates the batch, not each record.
+   */
+  refuseBatchesWith: Map<string, { status: number; reason: string }>;
+  /** A POST with more records than this is refused with 413 (an endpoint whose body limit is below 500 records). */
+  maxRecordsPerPost: number | null;
   /** Random faults: each POST draws one of `faults` with probability `rate`. */
   chaos: { rate: number; faults: InjectedFault[]; random?: () => number } | null;
 }
@@ -148,7 +155,7 @@ export interface AuditCollector {
 }
 
 function emptyFaults(): CollectorFaults {
-  return { down: false, delayMs: 0, queue: [], rejectIds: new Map(), chaos: null };
+  return { down: false, delayMs: 0, queue: [], rejectIds: new Map(), refuseBatchesWith: new Map(), maxRecordsPerPost: null, chaos: null };
 }
 
 function normalizeUrl(value: string): string {
@@ -329,6 +336,17 @@ export function createAuditCollector(options: AuditCollectorOptions = {}): Audit
       status(503);
       return c.json({ error: { message: 'collector closed', type: 'unavailable' } }, 503);
     }
+    if (faults.maxRecordsPerPost !== null && parsedBody.records.length > faults.maxRecordsPerPost) {
+      stats.injected++;
+      status(413);
+      return c.json({ error: { message: `at most ${faults.maxRecordsPerPost} records per request`, type: 'payload_too_large' } }, 413);
+    }
+    const refusal = parsedBody.records.map((raw) => faults.refuseBatchesWith.get(raw.id)).find((found) => found !== undefined);
+    if (refusal) {
+      stats.injected++;
+      status(refusal.status);
+      return c.json({ error: { message: refusal.reason, type: 'invalid_request' } }, refusal.status as 400);
+    }
     const accepted: string[] = [];
     const rejected: { id: string; reason: string }[] = [];
     const receivedAt = now();
@@ -377,11 +395,21 @@ export function createAuditCollector(options: AuditCollectorOptions = {}): Audit
   app.get(`${path}/_collector/records`, (c) => c.json(readRecords()));
   app.get(`${path}/_collector/stats`, (c) => c.json(stats));
   app.post(`${path}/_collector/faults`, async (c) => {
-    const body = (await c.req.json()) as { down?: boolean; delayMs?: number; queue?: InjectedFault[]; rejectIds?: Record<string, string>; chaos?: CollectorFaults['chaos'] };
+    const body = (await c.req.json()) as {
+      down?: boolean;
+      delayMs?: number;
+      queue?: InjectedFault[];
+      rejectIds?: Record<string, string>;
+      refuseBatchesWith?: Record<string, { status: number; reason: string }>;
+      maxRecordsPerPost?: number | null;
+      chaos?: CollectorFaults['chaos'];
+    };
     if (typeof body.down === 'boolean') faults.down = body.down;
     if (typeof body.delayMs === 'number') faults.delayMs = body.delayMs;
     if (Array.isArray(body.queue)) faults.queue.push(...body.queue);
     if (body.rejectIds) for (const [id, reason] of Object.entries(body.rejectIds)) faults.rejectIds.set(id, reason);
+    if (body.refuseBatchesWith) for (const [id, refusal] of Object.entries(body.refuseBatchesWith)) faults.refuseBatchesWith.set(id, refusal);
+    if (body.maxRecordsPerPost !== undefined) faults.maxRecordsPerPost = body.maxRecordsPerPost;
     if (body.chaos !== undefined) faults.chaos = body.chaos;
     return c.json({ ok: true });
   });

@@ -324,6 +324,7 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
       }
       if (stream) throw validationError('The model is unsupported for streaming.');
       const result = invokeEmbeddingModel(model, body);
+      if (result.delayMs > 0) await new Promise((r) => setTimeout(r, result.delayMs).unref());
       entry.status = 200;
       entry.usage = { inputTokens: result.inputTokens, outputTokens: 0, totalTokens: result.inputTokens };
       finish();

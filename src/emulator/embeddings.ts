@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { validationError } from './aws-errors.ts';
 import type { EmulatedModel } from './catalog.ts';
-import { countWords } from './scripted-model.ts';
+import { countWords, scriptedDelayMs } from './scripted-model.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
@@ -9,6 +9,8 @@ type Json = any;
 export interface EmbeddingResult {
   body: unknown;
   inputTokens: number;
+  /** From a `[[slow:…]]` marker in the texts: the answer waits this long (0: at once). */
+  delayMs: number;
 }
 
 /**
@@ -83,7 +85,7 @@ function titanV2(body: Json): EmbeddingResult {
     else malformed(`#/embeddingTypes/0: ${String(type)} is not a valid enum value`);
   }
   const inputTextTokenCount = countWords(body.inputText);
-  return { body: { embedding, embeddingsByType: byType, inputTextTokenCount }, inputTokens: inputTextTokenCount };
+  return { body: { embedding, embeddingsByType: byType, inputTextTokenCount }, inputTokens: inputTextTokenCount, delayMs: scriptedDelayMs(body.inputText) };
 }
 
 const COHERE_INPUT_TYPES = new Set(['search_document', 'search_query', 'classification', 'clustering']);
@@ -129,14 +131,15 @@ function cohere(body: Json, v4: boolean): EmbeddingResult {
   const floats = all.map((t) => deterministicVector(t, dimensions, true));
   const inputTokens = textList.reduce((n, t) => n + countWords(t), 0) + imageList.length;
   const id = randomUUID();
+  const delayMs = scriptedDelayMs(textList.join(' '));
   if (!v4 && types === undefined) {
-    return { body: { id, texts: textList, embeddings: floats, response_type: 'embeddings_floats' }, inputTokens };
+    return { body: { id, texts: textList, embeddings: floats, response_type: 'embeddings_floats' }, inputTokens, delayMs };
   }
   const byType: Record<string, number[][]> = {};
   for (const type of types ?? ['float']) byType[type] = type === 'float' ? floats : floats.map((f) => quantize(f, type));
   const out: Record<string, unknown> = { id, texts: textList, embeddings: byType, response_type: 'embeddings_by_type' };
   if (imageList.length > 0) out.images = imageList.map(() => ({ width: 1, height: 1, format: 'png', bit_depth: 8 }));
-  return { body: out, inputTokens };
+  return { body: out, inputTokens, delayMs };
 }
 
 /** InvokeModel for an embedding model: the model's native request -> native response. */

@@ -50,6 +50,8 @@ export class RequestRecorder {
   readonly limit: number;
   #entries: RecordedRequest[] = [];
   #seq = 0;
+  #inFlight = 0;
+  #maxInFlight = 0;
 
   constructor(limit = 1000) {
     this.limit = limit;
@@ -57,10 +59,20 @@ export class RequestRecorder {
 
   /** @internal Called by the emulator for each request. */
   start(entry: Omit<RecordedRequest, 'seq' | 'done'>): { entry: RecordedRequest; finish: () => void } {
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => {
-      finish = resolve;
+    let resolve!: () => void;
+    const done = new Promise<void>((settle) => {
+      resolve = settle;
     });
+    this.#inFlight += 1;
+    if (this.#inFlight > this.#maxInFlight) this.#maxInFlight = this.#inFlight;
+    let open = true;
+    const finish = () => {
+      if (open) {
+        open = false;
+        this.#inFlight -= 1;
+      }
+      resolve();
+    };
     const full = entry as RecordedRequest;
     full.seq = ++this.#seq;
     full.done = done;
@@ -94,8 +106,20 @@ export class RequestRecorder {
     return this.#entries.length;
   }
 
+  /** Requests recorded whose response (or stream) has not ended yet. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The most requests in flight at once since the start or the last clear(): how a test sees a client's concurrency. */
+  get maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
+  /** Forgets the entries and restarts maxInFlight from the requests in flight now. */
   clear(): void {
     this.#entries = [];
+    this.#maxInFlight = this.#inFlight;
   }
 }
 

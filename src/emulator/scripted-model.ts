@@ -131,6 +131,11 @@ function parseMarkers(text: string): { markers: Markers; clean: string } {
   return { markers, clean: text.replace(MARKER, ' ') };
 }
 
+/** The `[[slow:…]]` delay a text asks for (0 without one), for operations without a scripted reply (embeddings). */
+export function scriptedDelayMs(text: string): number {
+  return parseMarkers(text).markers.slowMs ?? 0;
+}
+
 const STREAM_EXCEPTIONS: Record<string, string> = {
   modelstreamerror: 'modelStreamErrorException',
   throttling: 'throttlingException',

@@ -3,7 +3,7 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { Hono } from 'hono';
 import type { ImageResolver } from '../core/chat-request.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
-import { RequestEventBus } from '../core/request-events.ts';
+import { CHAT_ROUTE, EMBEDDINGS_ROUTE, RequestEventBus } from '../core/request-events.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_TIMEOUT_MS, DEFAULT_MODEL_CACHE_SECONDS } from '../core/settings.ts';
 import { errorResponse } from './error-response.ts';
 import { apiKeyGuard } from './guards/api-key.ts';
@@ -13,8 +13,9 @@ import { jsonBodyGuard, type JsonBodyVariables } from './guards/json-body.ts';
 import { originGuard } from './guards/origin.ts';
 import { createImageFetcher } from './image-fetcher.ts';
 import { ModelList } from './model-list.ts';
-import { CHAT_ROUTE, chatCompletionsHandler } from './routes/chat.ts';
-import { EMBEDDINGS_ROUTE, embeddingsHandler } from './routes/embeddings.ts';
+import { requestLogMiddleware, type RequestLogVariables } from './request-log.ts';
+import { chatCompletionsHandler } from './routes/chat.ts';
+import { embeddingsHandler } from './routes/embeddings.ts';
 import { listModelsHandler, retrieveModelHandler } from './routes/models.ts';
 
 export interface GatewayAppOptions {
@@ -46,7 +47,7 @@ export interface GatewayAppOptions {
 }
 
 export interface GatewayApp {
-  app: Hono<{ Variables: JsonBodyVariables }>;
+  app: Hono<{ Variables: JsonBodyVariables & RequestLogVariables }>;
   events: RequestEventBus;
   modelList: ModelList;
   /** The mapping in use (a copy of options.models); read it, change it with setModels(). */
@@ -62,7 +63,8 @@ function warnCatalog(error: unknown): void {
 
 /**
  * The OpenAI-compatible API as a hono app. Every route, unknown ones included, passes the guards in
- * this order: Host allow-list, Origin, API key, body limit, JSON body.
+ * this order: Host allow-list, Origin, API key, body limit, JSON body. Every request, rejected or
+ * not, emits one `request-finished` event (requestLogMiddleware, ahead of the guards).
  */
 export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   const events = options.events ?? new RequestEventBus();
@@ -82,15 +84,16 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     onError: options.onModelCatalogError ?? warnCatalog,
   });
 
-  const app = new Hono<{ Variables: JsonBodyVariables }>();
+  const app = new Hono<{ Variables: JsonBodyVariables & RequestLogVariables }>();
+  app.use(requestLogMiddleware(events, options.region));
   app.use(hostGuard(allowedHostsFor(options.port, options.extraAllowedHosts)));
   app.use(originGuard(options.allowedOrigins ?? []));
   app.use(apiKeyGuard(options.apiKey));
   app.use(bodyLimitGuard(options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   app.use(jsonBodyGuard());
 
-  const common = { runtime: options.runtime, models, region: options.region, events };
-  app.post(CHAT_ROUTE, chatCompletionsHandler({ ...common, resolveImage }));
+  const common = { runtime: options.runtime, models };
+  app.post(CHAT_ROUTE, chatCompletionsHandler({ ...common, resolveImage, foundationModelOf: (modelId) => modelList.foundationModelOf(modelId) }));
   app.post(EMBEDDINGS_ROUTE, embeddingsHandler({ ...common, concurrency: options.embeddingConcurrency ?? 8 }));
   app.get('/v1/models', listModelsHandler(modelList));
   app.get('/v1/models/:id{.+}', retrieveModelHandler(modelList));

@@ -13,6 +13,20 @@ export function errorBody(message: string, type: string, code: string | null = n
   return { error: { message, type, param, code } };
 }
 
+// The request log finishes guard rejections from the response alone, whose body is already serialized.
+const errorTypes = new WeakMap<Response, string>();
+
+/** Remembers the OpenAI error type of a response this module's callers built. */
+export function rememberErrorType(response: Response, type: string): Response {
+  errorTypes.set(response, type);
+  return response;
+}
+
+/** The OpenAI error type of an error response built here or with rememberErrorType; null otherwise. */
+export function errorTypeOf(response: Response): string | null {
+  return errorTypes.get(response) ?? null;
+}
+
 export function errorResponse(
   status: number,
   message: string,
@@ -20,8 +34,9 @@ export function errorResponse(
   code: string | null = null,
   headers?: Record<string, string>,
 ): Response {
-  return new Response(JSON.stringify(errorBody(message, type, code)), {
+  const response = new Response(JSON.stringify(errorBody(message, type, code)), {
     status,
     headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS,
   });
+  return rememberErrorType(response, type);
 }

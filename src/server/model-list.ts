@@ -4,7 +4,7 @@ import {
   type BedrockClient,
   type InferenceProfileType,
 } from '@aws-sdk/client-bedrock';
-import type { ModelMapping } from '../core/model-catalog.ts';
+import { baseModelId, defaultModelId, isApplicationInferenceProfile, type ModelMapping } from '../core/model-catalog.ts';
 
 /** One entry of OpenAI's `GET /v1/models` list; `bedrock_model_id` says where an alias points. */
 export interface ModelEntry {
@@ -30,6 +30,16 @@ export interface ModelListOptions {
   failureTtlMs?: number;
   /** Called once per run of failures (not per request). */
   onError?: (error: unknown) => void;
+  /**
+   * Called once per application inference profile whose model could not be found (default: a warning
+   * on stderr); its requests then go out without that model's traits.
+   */
+  onUnresolvedProfile?: (profileArn: string, reason: string) => void;
+  /**
+   * How long a chat request waits for the profile list (default 5 s) before it goes out without the
+   * profile's model traits; the read carries on and serves the requests after it.
+   */
+  profileLookupTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -39,6 +49,31 @@ interface BedrockCatalog {
   entries: ModelEntry[];
   /** Every name a model can be looked up by (id and ARN) -> its entry. */
   byName: Map<string, ModelEntry>;
+  /** Application inference profile ARN -> the foundation model id it routes to. */
+  profileModels: Map<string, string>;
+}
+
+// Bounds the per-profile bookkeeping against a client cycling through made-up ARNs.
+const MAX_TRACKED_PROFILES = 1000;
+
+/** The promise's value, or null when it has not settled within `ms`. */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<null>((resolve) => {
+    timer = setTimeout(resolve, ms, null);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function warnUnresolvedProfile(profileArn: string, reason: string): void {
+  console.warn(
+    `bedrock-bridge: could not find the model behind the application inference profile ${profileArn} (${reason}); ` +
+      'its requests go out without model-specific handling (reasoning_effort, prompt caching, Claude parameter rules).',
+  );
 }
 
 /**
@@ -54,7 +89,11 @@ export class ModelList {
   #aliasByName = new Map<string, ModelEntry>();
   #cached: { at: number; catalog: BedrockCatalog | null; error: string | null } | null = null;
   #pending: Promise<void> | null = null;
-  #failing = false;
+  /** Why the last read of the control plane failed; null after a success. */
+  #lastFailure: string | null = null;
+  /** Unknown application profile -> when the catalog was last read again for it. */
+  #profileLookups = new Map<string, number>();
+  #warnedProfiles = new Set<string>();
 
   constructor(options: ModelListOptions) {
     this.#options = options;
@@ -65,9 +104,11 @@ export class ModelList {
     const mapping = this.#options.mapping;
     const version = `${mapping.defaultModel ?? ''}\u0000${JSON.stringify(mapping.aliases)}`;
     if (this.#aliasSource !== mapping || version !== this.#aliasVersion) {
-      const aliases: Record<string, string> = { ...mapping.aliases };
-      if (mapping.defaultModel && aliases.default === undefined) aliases.default = mapping.defaultModel;
-      this.#aliases = Object.entries(aliases).map(([id, target]) => ({
+      // `default` first (some clients preselect the first model), pointing where it resolves now.
+      const defaultId = defaultModelId(mapping);
+      const targets: [string, string][] = defaultId === null ? [] : [['default', defaultId]];
+      for (const [id, target] of Object.entries(mapping.aliases)) if (id !== 'default') targets.push([id, target]);
+      this.#aliases = targets.map(([id, target]) => ({
         id,
         object: 'model' as const,
         created: 0,
@@ -95,17 +136,58 @@ export class ModelList {
     return { entry: catalog?.byName.get(id) ?? null, degraded: error };
   }
 
+  /**
+   * The model whose traits shape a request to `modelId`. An application inference profile's ARN says
+   * nothing about its model: that comes from the profile list, read once more when an unknown profile
+   * is first used. Anything else, or a profile that cannot be found, is its own answer.
+   */
+  async foundationModelOf(modelId: string): Promise<string> {
+    if (!isApplicationInferenceProfile(modelId)) return modelId;
+    const known = this.#cached?.catalog?.profileModels.get(modelId);
+    if (known !== undefined) return known;
+    const waitMs = this.#options.profileLookupTimeoutMs ?? 5_000;
+    // A control plane that takes connections but never answers (or the SDK's retries of one that
+    // refuses them) must not hold a chat request for minutes.
+    const current = await withinMs(this.#current(this.#firstLookup(modelId)), waitMs);
+    const found = current?.catalog?.profileModels.get(modelId);
+    if (found !== undefined) return found;
+    if (!this.#warnedProfiles.has(modelId) && this.#warnedProfiles.size < MAX_TRACKED_PROFILES) {
+      this.#warnedProfiles.add(modelId);
+      const reason =
+        current === null
+          ? `the profile list did not arrive within ${waitMs} ms`
+          : (this.#lastFailure ?? 'not among the account\'s application inference profiles');
+      (this.#options.onUnresolvedProfile ?? warnUnresolvedProfile)(modelId, reason);
+    }
+    return modelId;
+  }
+
+  /** True when `profileArn` was not looked for recently: worth reading the profile list again. */
+  #firstLookup(profileArn: string): boolean {
+    const now = (this.#options.now ?? Date.now)();
+    const last = this.#profileLookups.get(profileArn);
+    if (last !== undefined && now - last < this.#failureTtl()) return false;
+    if (this.#profileLookups.size >= MAX_TRACKED_PROFILES) this.#profileLookups.clear();
+    this.#profileLookups.set(profileArn, now);
+    return true;
+  }
+
+  #failureTtl(): number {
+    return this.#options.failureTtlMs ?? 30_000;
+  }
+
   /** Forget the cache (e.g. after the credentials changed). */
   invalidate(): void {
     this.#cached = null;
   }
 
-  async #current(): Promise<{ catalog: BedrockCatalog | null; error: string | null }> {
+  /** `refresh`: read again even when a good catalog is still fresh (a recent failure is not retried). */
+  async #current(refresh = false): Promise<{ catalog: BedrockCatalog | null; error: string | null }> {
     const now = (this.#options.now ?? Date.now)();
     const cached = this.#cached;
     if (cached) {
-      const ttl = cached.catalog ? this.#options.ttlMs : (this.#options.failureTtlMs ?? 30_000);
-      if (now - cached.at < ttl) return cached;
+      const ttl = cached.catalog ? this.#options.ttlMs : this.#failureTtl();
+      if (now - cached.at < ttl && !(refresh && cached.catalog)) return cached;
     }
     this.#pending ??= this.#refresh().finally(() => {
       this.#pending = null;
@@ -119,19 +201,17 @@ export class ModelList {
     try {
       const catalog = await this.#read();
       this.#cached = { at, catalog, error: null };
-      this.#failing = false;
+      this.#lastFailure = null;
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';
       const message = error instanceof Error ? error.message : String(error);
+      const failure = `${name}: ${message}`;
       // Keep serving a previous good catalog if there is one.
       const previous = this.#cached?.catalog ?? null;
-      this.#cached = previous
-        ? { at, catalog: previous, error: null }
-        : { at, catalog: null, error: `${name}: ${message}` };
-      if (!this.#failing) {
-        this.#failing = true;
-        this.#options.onError?.(error);
-      }
+      this.#cached = previous ? { at, catalog: previous, error: null } : { at, catalog: null, error: failure };
+      const firstOfRun = this.#lastFailure === null;
+      this.#lastFailure = failure;
+      if (firstOfRun) this.#options.onError?.(error);
     }
   }
 
@@ -143,6 +223,7 @@ export class ModelList {
     ]);
     const entries: ModelEntry[] = [];
     const byName = new Map<string, ModelEntry>();
+    const profileModels = new Map<string, string>();
     const seen = new Set<string>();
     for (const model of foundation.modelSummaries ?? []) {
       if (!model.modelId || seen.has(model.modelId)) continue;
@@ -164,9 +245,13 @@ export class ModelList {
         byName.set(id, entry);
         if (profile.inferenceProfileArn) byName.set(profile.inferenceProfileArn, entry);
         if (profile.inferenceProfileId) byName.set(profile.inferenceProfileId, entry);
+        const modelArn = profile.models?.[0]?.modelArn;
+        if (profile.type === 'APPLICATION' && profile.inferenceProfileArn && modelArn) {
+          profileModels.set(profile.inferenceProfileArn, baseModelId(modelArn));
+        }
       }
     }
-    return { entries, byName };
+    return { entries, byName, profileModels };
   }
 
   async #allProfiles(typeEquals: InferenceProfileType) {

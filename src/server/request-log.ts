@@ -1,11 +1,15 @@
+import type { MiddlewareHandler } from 'hono';
+import { newRequestId } from '../core/ids.ts';
 import type { RequestEventBus, RequestFinishedEvent, TokenUsage } from '../core/request-events.ts';
 import { OpenAIError } from '../core/openai-errors.ts';
+import { errorTypeOf, rememberErrorType } from './error-response.ts';
 
 export const ZERO_USAGE: TokenUsage = Object.freeze({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
 
 /**
  * Collects the fields of one request's `request-finished` event as the request goes, and emits it
- * exactly once (a second finish() is ignored). Holds no prompt or completion text.
+ * exactly once (a second finish() is ignored). Holds no prompt or completion text. Created for every
+ * request by requestLogMiddleware; routes fill in what they learn and may finish it themselves.
  */
 export class RequestLog {
   readonly id: string;
@@ -19,6 +23,11 @@ export class RequestLog {
   stream = false;
   usage: TokenUsage = ZERO_USAGE;
   timeToFirstTokenMs: number | null = null;
+  /**
+   * Set by a route whose response body outlives its handler (a stream): the route finishes the log at
+   * the body's real end, so the middleware must not finish it when the handler returns.
+   */
+  finishesLater = false;
   #done = false;
 
   constructor(bus: RequestEventBus, id: string, startedAt: number, route: string, region: string, userAgent: string | null) {
@@ -73,6 +82,28 @@ export class RequestLog {
   }
 }
 
+export interface RequestLogVariables {
+  /** This request's log, set by requestLogMiddleware before any guard runs. */
+  requestLog: RequestLog;
+}
+
+/**
+ * Gives every request a RequestLog and finishes it when the handler returns, unless a route finished
+ * it already (with what only it knows, e.g. 499 for a client gone) or will finish it at the end of a
+ * stream. Runs before the guards, so their rejections (and 404s, and onError's 500s) emit an event too.
+ */
+export function requestLogMiddleware(events: RequestEventBus, region: string): MiddlewareHandler<{ Variables: RequestLogVariables }> {
+  return async function requestLog(c, next) {
+    const startedAt = Date.now();
+    const log = new RequestLog(events, newRequestId(startedAt), startedAt, c.req.path, region, c.req.header('user-agent') ?? null);
+    c.set('requestLog', log);
+    await next();
+    if (log.finished || log.finishesLater) return;
+    const status = c.res.status;
+    log.finish(status, status >= 400 ? errorTypeOf(c.res) : null);
+  };
+}
+
 const JSON_CONTENT_TYPE = 'application/json';
 
 /** An OpenAIError as the JSON response OpenAI clients expect (retry-after and friends included). */
@@ -80,7 +111,7 @@ export function openAIErrorResponse(error: OpenAIError, requestId?: string): Res
   const headers: Record<string, string> = { 'content-type': JSON_CONTENT_TYPE };
   if (requestId) headers['x-request-id'] = requestId;
   for (const name in error.headers) headers[name] = error.headers[name]!;
-  return new Response(JSON.stringify(error.toJSON()), { status: clientStatus(error.status), headers });
+  return rememberErrorType(new Response(JSON.stringify(error.toJSON()), { status: clientStatus(error.status), headers }), error.type);
 }
 
 /** 499 (client closed) is for the log only; a client still listening gets a valid HTTP status. */

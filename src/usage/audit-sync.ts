@@ -1,7 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createIdentityProofHeader, IDENTITY_HEADER, resolveStsEndpoint } from './identity-proof.ts';
-import type { UsageLedger } from './ledger.ts';
-import { toWireRecord, type IdentitySourceKind } from './usage-record.ts';
+import type { RejectedRecord, UsageLedger } from './ledger.ts';
+import { toWireRecord, type IdentitySourceKind, type UsageRecord } from './usage-record.ts';
 
 /** The part of src/credentials' CredentialSource the sync needs. */
 export interface UsageCredentialSource {
@@ -60,6 +60,8 @@ export interface SyncStatus {
   pending: number;
   /** Records the endpoint rejected as invalid, set aside with their reason. */
   rejected: number;
+  /** The most recent of them (newest first, at most STATUS_REJECTED_LIMIT) with the endpoint's reason. */
+  rejectedRecords: RejectedRecord[];
   /** The last failure, without secrets; null after a success. */
   lastError: string | null;
   consecutiveFailures: number;
@@ -79,15 +81,58 @@ export interface SyncRunResult {
 }
 
 const MAX_BATCH = 500;
+/** How many rejected records the status carries: enough for the window to show, bounded however many there are. */
+export const STATUS_REJECTED_LIMIT = 10;
+/**
+ * Whole-batch refusals that are about what we sent, not about the endpoint's health: 413 (the body is
+ * too large: send halves) and 400/422 (something in it is unacceptable: bisect to the record). Retrying
+ * the same batch would block the queue behind it forever.
+ */
+const BATCH_REFUSALS: ReadonlySet<number> = new Set([400, 413, 422]);
+/** The endpoint's reason as stored with a set-aside record; longer texts are cut. */
+const MAX_REASON_LENGTH = 300;
 
 class SyncHttpError extends Error {
   readonly status: number | null;
   readonly retryAfterMs: number | null;
-  constructor(message: string, status: number | null, retryAfterMs: number | null = null) {
+  /** The endpoint's own explanation of a batch refusal (kept with a record it sets aside; never in lastError). */
+  readonly reason: string | null;
+  constructor(message: string, status: number | null, retryAfterMs: number | null = null, reason: string | null = null) {
     super(message);
     this.status = status;
     this.retryAfterMs = retryAfterMs;
+    this.reason = reason;
   }
+}
+
+/**
+ * Full-jitter exponential backoff after `failures` consecutive failures (>= 1):
+ * a uniform draw in [0, min(cap, base * 2^(failures-1))).
+ */
+export function backoffDelay(failures: number, baseMs: number, capMs: number, random: () => number): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
+  return Math.floor(random() * ceiling);
+}
+
+/** The message of an error body (`{"error":{"message"}}`, `{"message"}`, `{"reason"}`, or plain text), cut short. */
+async function refusalReason(response: Response): Promise<string | null> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    return null;
+  }
+  let reason: unknown = text;
+  try {
+    const body = JSON.parse(text) as Record<string, unknown> | null;
+    const error = body?.error;
+    reason = (error && typeof error === 'object' ? (error as Record<string, unknown>).message : error) ?? body?.message ?? body?.reason;
+  } catch {
+    // not JSON: the text itself
+  }
+  if (typeof reason !== 'string' || reason.trim() === '') return null;
+  const trimmed = reason.trim();
+  return trimmed.length > MAX_REASON_LENGTH ? `${trimmed.slice(0, MAX_REASON_LENGTH - 1)}…` : trimmed;
 }
 
 /** Retry-After as delta-seconds or an HTTP date; null when absent or unparsable. */
@@ -98,6 +143,15 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - now);
+}
+
+/** What one run carries between the batches it delivers. */
+interface RunState {
+  result: SyncRunResult;
+  /** Ids the endpoint answered for neither way: still pending, retried after a short delay. */
+  unanswered: number;
+  /** Whether a POST without records is taken; asked once per run, when a batch is refused as a whole. */
+  emptyBatchAccepted: boolean | null;
 }
 
 interface EndpointAnswer {
@@ -146,7 +200,8 @@ export class AuditSync {
   readonly #region: string;
   readonly #stsEndpoint: string;
   readonly #client: () => AuditClientInfo;
-  readonly #batchSize: number;
+  /** Records per POST; lowered for good when the endpoint answers 413 (its body limit is below ours). */
+  #batchSize: number;
   readonly #intervalMs: number;
   readonly #debounceMs: number;
   readonly #requestTimeoutMs: number;
@@ -172,6 +227,7 @@ export class AuditSync {
   /** While a Retry-After is in force, no request is made before this time, even at quit. */
   #notBefore = 0;
   #delivered = 0;
+  #requests = 0;
 
   constructor(options: AuditSyncOptions) {
     this.endpoint = options.endpoint;
@@ -253,43 +309,29 @@ export class AuditSync {
       return { ...result, ok: false, error: this.#lastError };
     }
     this.#state = 'syncing';
+    const requestsBefore = this.#requests;
+    const run: RunState = { result, unanswered: 0, emptyBatchAccepted: null };
     let cursor = '';
-    /** Ids the endpoint answered for neither way: still pending, retried after a short delay. */
-    let unanswered = 0;
     try {
       for (;;) {
         if (this.#stopped && this.#abort.signal.aborted) break;
-        const batch = this.#ledger.pendingBatch(this.#batchSize, cursor);
+        const limit = this.#batchSize;
+        const batch = this.#ledger.pendingBatch(limit, cursor);
         if (batch.length === 0) break;
         cursor = batch[batch.length - 1]!.id;
-        this.#lastAttemptAt = Date.now();
-        const { answer, requests } = await this.#post(batch.map(toWireRecord));
-        result.requests += requests;
-        const sent = new Set(batch.map((record) => record.id));
-        const accepted = answer.accepted.filter((id) => sent.has(id));
-        const acceptedIds = new Set(accepted);
-        const rejected = answer.rejected.filter((entry) => sent.has(entry.id) && !acceptedIds.has(entry.id));
-        this.#ledger.markSynced(accepted);
-        if (rejected.length > 0) this.#ledger.markRejected(rejected);
-        result.accepted += accepted.length;
-        result.rejected += rejected.length;
-        unanswered += batch.length - accepted.length - rejected.length;
-        this.#delivered += accepted.length;
-        this.#lastSuccessAt = Date.now();
-        this.#lastError = null;
-        this.#failures = 0;
-        if (batch.length < this.#batchSize) break;
+        await this.#deliver(batch, run);
+        if (batch.length < limit) break;
       }
       this.#state = this.#stopped ? 'stopped' : 'idle';
       this.#nextAttemptAt = null;
-      if (unanswered > 0 && !this.#stopped) this.#scheduleRetry(this.#backoffBaseMs + Math.floor(this.#random() * this.#backoffBaseMs));
+      if (run.unanswered > 0 && !this.#stopped) this.#scheduleRetry(this.#backoffBaseMs + Math.floor(this.#random() * this.#backoffBaseMs));
       return result;
     } catch (error) {
       this.#failures++;
       this.#lastError = describe(error);
       result.ok = false;
       result.error = this.#lastError;
-      let delay = this.#backoffDelay();
+      let delay = backoffDelay(this.#failures, this.#backoffBaseMs, this.#backoffCapMs, this.#random);
       if (error instanceof SyncHttpError && error.retryAfterMs !== null) {
         const retryAfter = Math.min(error.retryAfterMs, this.#maxRetryAfterMs);
         this.#notBefore = Date.now() + retryAfter;
@@ -298,12 +340,72 @@ export class AuditSync {
       if (this.#stopped) this.#state = 'stopped';
       else this.#scheduleRetry(delay);
       return result;
+    } finally {
+      result.requests = this.#requests - requestsBefore;
     }
   }
 
-  #backoffDelay(): number {
-    const ceiling = Math.min(this.#backoffCapMs, this.#backoffBaseMs * 2 ** Math.min(30, this.#failures - 1));
-    return Math.floor(this.#random() * ceiling);
+  /**
+   * POSTs one batch and books the answer. A batch the endpoint refuses as a whole for what it holds
+   * (BATCH_REFUSALS) is split until the records it takes are through and a record it refuses on its
+   * own is set aside with the endpoint's reason; any other failure throws (backoff).
+   */
+  async #deliver(batch: UsageRecord[], run: RunState): Promise<void> {
+    this.#lastAttemptAt = Date.now();
+    let answer: EndpointAnswer;
+    try {
+      answer = await this.#post(batch.map(toWireRecord));
+    } catch (error) {
+      if (!(error instanceof SyncHttpError) || error.status === null || !BATCH_REFUSALS.has(error.status)) throw error;
+      if (error.status === 413 && batch.length > 1) {
+        // Its body limit is below this batch: from now on send at most half, in chunks of the size
+        // learnt so far (a chunk that is still too large lowers it again for the chunks after it).
+        this.#batchSize = Math.min(this.#batchSize, Math.ceil(batch.length / 2));
+        for (let start = 0; start < batch.length; ) {
+          const chunk = batch.slice(start, start + this.#batchSize);
+          start += chunk.length;
+          await this.#deliver(chunk, run);
+        }
+        return;
+      }
+      // Only blame a record once the endpoint has shown it takes our request without it: a refusal
+      // of every request (our client object, a proxy, a broken endpoint) must not empty the queue.
+      run.emptyBatchAccepted ??= await this.#acceptsEmptyBatch();
+      if (!run.emptyBatchAccepted) throw error;
+      if (batch.length === 1) {
+        const reason = `${error.reason ?? 'refused'} (HTTP ${error.status})`;
+        run.result.rejected += this.#ledger.markRejected([{ id: batch[0]!.id, reason }]);
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await this.#deliver(batch.slice(0, half), run);
+      await this.#deliver(batch.slice(half), run);
+      return;
+    }
+    const sent = new Set(batch.map((record) => record.id));
+    const accepted = answer.accepted.filter((id) => sent.has(id));
+    const acceptedIds = new Set(accepted);
+    const rejected = answer.rejected.filter((entry) => sent.has(entry.id) && !acceptedIds.has(entry.id));
+    this.#ledger.markSynced(accepted);
+    if (rejected.length > 0) this.#ledger.markRejected(rejected);
+    run.result.accepted += accepted.length;
+    run.result.rejected += rejected.length;
+    run.unanswered += batch.length - accepted.length - rejected.length;
+    this.#delivered += accepted.length;
+    this.#lastSuccessAt = Date.now();
+    this.#lastError = null;
+    this.#failures = 0;
+  }
+
+  /** Whether the endpoint takes a POST with no records; false when it refuses that too (BATCH_REFUSALS). */
+  async #acceptsEmptyBatch(): Promise<boolean> {
+    try {
+      await this.#post([]);
+      return true;
+    } catch (error) {
+      if (error instanceof SyncHttpError && error.status !== null && BATCH_REFUSALS.has(error.status)) return false;
+      throw error;
+    }
   }
 
   #scheduleRetry(delay: number): void {
@@ -335,13 +437,12 @@ export class AuditSync {
     return { [IDENTITY_HEADER]: proof };
   }
 
-  async #post(records: unknown[]): Promise<{ answer: EndpointAnswer; requests: number }> {
+  async #post(records: unknown[]): Promise<EndpointAnswer> {
     const client = this.#client();
     const body = JSON.stringify({ client, records });
-    let requests = 0;
     for (let attempt = 0; attempt < 2; attempt++) {
       const auth = await this.#authHeaders(attempt > 0);
-      requests++;
+      this.#requests++;
       // Our own timer (strongly held) rather than AbortSignal.timeout inside AbortSignal.any, whose
       // timeout signal can be garbage-collected before it fires. It also bounds reading the body.
       const controller = new AbortController();
@@ -362,7 +463,8 @@ export class AuditSync {
         }
         if (!response.ok) {
           const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : null;
-          await response.body?.cancel().catch(() => {});
+          const reason = BATCH_REFUSALS.has(response.status) ? await refusalReason(response) : null;
+          if (reason === null) await response.body?.cancel().catch(() => {});
           const what =
             response.status === 401
               ? 'The audit endpoint refused our credentials (401) after renewing them'
@@ -371,7 +473,7 @@ export class AuditSync {
                 : response.status === 429
                   ? 'The audit endpoint is throttling (429)'
                   : `The audit endpoint answered ${response.status}`;
-          throw new SyncHttpError(what, response.status, retryAfter);
+          throw new SyncHttpError(what, response.status, retryAfter, reason);
         }
         let answer: EndpointAnswer | null = null;
         try {
@@ -381,7 +483,7 @@ export class AuditSync {
           answer = null;
         }
         if (!answer) throw new SyncHttpError('The audit endpoint answered with an unexpected body', response.status);
-        return { answer, requests };
+        return answer;
       } finally {
         clearTimeout(timer);
         this.#abort.signal.removeEventListener('abort', onStop);
@@ -393,9 +495,11 @@ export class AuditSync {
   status(): SyncStatus {
     let pending = this.#ledger.buffered;
     let rejected = 0;
+    let rejectedRecords: RejectedRecord[] = [];
     if (!this.#ledger.closed) {
       pending += this.#ledger.pendingCount();
       rejected = this.#ledger.rejectedCount();
+      if (rejected > 0) rejectedRecords = this.#ledger.rejected(STATUS_REJECTED_LIMIT);
     }
     return {
       enabled: true,
@@ -405,6 +509,7 @@ export class AuditSync {
       lastAttemptAt: this.#lastAttemptAt,
       pending,
       rejected,
+      rejectedRecords,
       lastError: this.#lastError,
       consecutiveFailures: this.#failures,
       nextAttemptAt: this.#nextAttemptAt,

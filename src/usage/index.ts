@@ -1,14 +1,15 @@
 import { arch, platform } from 'node:os';
-import type { RequestEventBus, RequestFinishedEvent } from '../core/request-events.ts';
+import { isInferenceRoute, type RequestEventBus, type RequestFinishedEvent } from '../core/request-events.ts';
 import { UsageAggregates } from './aggregates.ts';
-import { AuditSync, type AuditClientInfo, type SyncStatus, type UsageCredentialSource } from './audit-sync.ts';
-import { UsageLedger, type LedgerDurability } from './ledger.ts';
+import { AuditSync, STATUS_REJECTED_LIMIT, type AuditClientInfo, type SyncStatus, type UsageCredentialSource } from './audit-sync.ts';
+import { UsageLedger, type LedgerDurability, type RejectedRecord } from './ledger.ts';
 import { loadPriceTable, type PriceOverrides, type PriceTable } from './pricing.ts';
 import { usageRecordFromEvent, type IdentitySourceKind, type RecordIdentity } from './usage-record.ts';
 
 export { UsageAggregates, type UsageRow, type UsageTotals, type UsageGrouping, type UsagePeriod, type UsageQuery } from './aggregates.ts';
-export { AuditSync, parseRetryAfter, type SyncStatus, type SyncRunResult, type UsageCredentialSource, type AuditClientInfo } from './audit-sync.ts';
-export { UsageLedger, openLedger, LEDGER_FILE_NAME, LEDGER_SCHEMA_VERSION, type LedgerOptions, type RejectedRecord } from './ledger.ts';
+export { AuditSync, parseRetryAfter, backoffDelay, STATUS_REJECTED_LIMIT, type SyncStatus, type SyncRunResult, type UsageCredentialSource, type AuditClientInfo } from './audit-sync.ts';
+export { followSignIn, type SignInFollowingSource } from './follow-sign-in.ts';
+export { UsageLedger, openLedger, readRejected, LEDGER_FILE_NAME, LEDGER_SCHEMA_VERSION, type LedgerOptions, type RejectedRecord } from './ledger.ts';
 export { PriceTable, loadPriceTable, parseModelId, type PriceOverrides, type ModelPrice, type PriceEntry } from './pricing.ts';
 export { usageRecordFromEvent, toWireRecord, isErrorRecord, type UsageRecord, type WireUsageRecord } from './usage-record.ts';
 export { createIdentityProofHeader, resolveStsEndpoint, IDENTITY_HEADER, AUDIENCE_HEADER } from './identity-proof.ts';
@@ -52,6 +53,7 @@ export interface DisabledSyncStatus {
   reason: string;
   pending: number;
   rejected: number;
+  rejectedRecords: RejectedRecord[];
 }
 
 export interface UsagePipelineStatus {
@@ -72,13 +74,15 @@ export interface UsagePipeline {
   status(): UsagePipelineStatus;
   /** Call after a sign-in (or account switch): re-reads the identity and syncs at once. */
   signedIn(): Promise<void>;
-  /** Records one event (the bus subscription calls this; exposed for tests). */
+  /** Records one event of an inference route, ignores the rest (the bus subscription calls this; exposed for tests). */
   handle(event: RequestFinishedEvent): void;
   /** Unsubscribes, flushes the ledger, makes one last bounded sync attempt (default 3 s), closes. */
   close(options?: { syncTimeoutMs?: number }): Promise<void>;
 }
 
 const PRUNE_INTERVAL_MS = 6 * 60 * 60_000;
+/** Records made before the identity is known that are remembered for attribution; beyond it they keep user null. */
+const MAX_UNATTRIBUTED = 10_000;
 
 /**
  * Subscribes the ledger to the gateway's request events, stamps identity and cost, and runs the
@@ -98,6 +102,17 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
   let identityLookup: Promise<void> | null = null;
   let lastIdentityLookupAt = 0;
   let lastLedgerError: string | null = null;
+  /** This run's records made while the identity was unknown: they carry it once the lookup finds it. */
+  let unattributed: string[] = [];
+
+  const attribute = async (ids: string[], known: { user: string; source: IdentitySourceKind | null }): Promise<void> => {
+    try {
+      await ledger.flush();
+      ledger.attribute(ids, known);
+    } catch {
+      // a ledger that cannot be written keeps them unattributed; the audit endpoint still knows the sender
+    }
+  };
 
   const refreshIdentity = (): Promise<void> => {
     if (!source) return Promise.resolve();
@@ -106,6 +121,11 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
       .identity()
       .then((found) => {
         identity = { user: found?.user ?? null, source: found?.source ?? source.kind };
+        if (identity.user !== null && unattributed.length > 0) {
+          const ids = unattributed;
+          unattributed = [];
+          void attribute(ids, { user: identity.user, source: identity.source });
+        }
       })
       .catch(() => {})
       .finally(() => {
@@ -144,10 +164,18 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
   });
 
   const handle = (event: RequestFinishedEvent): void => {
+    // Records answer "who spent what": editors poll /v1/models, and zero-token rows for it (or for
+    // unknown paths) would flood the ledger and the audit endpoint. Inference routes are recorded
+    // whatever their status, guard rejections included.
+    if (!isInferenceRoute(event.route)) return;
     // Identity is looked up off the hot path; a record made before the first lookup ends carries the source only.
     if (identity.user === null && source && identityLookup === null && Date.now() - lastIdentityLookupAt > 30_000) void refreshIdentity();
-    const cost = prices.cost(event.modelId, event.region, event.usage);
-    ledger.record(usageRecordFromEvent(event, identity, cost));
+    // No resolved model means Bedrock was never called (a guard rejection, an unknown model): that
+    // cost is known to be 0, not an unpriced request.
+    const cost = event.modelId === null ? 0 : prices.cost(event.modelId, event.region, event.usage);
+    const record = usageRecordFromEvent(event, identity, cost);
+    ledger.record(record);
+    if (record.user === null && source && unattributed.length < MAX_UNATTRIBUTED) unattributed.push(record.id);
   };
   options.events.on('request-finished', handle);
 
@@ -182,10 +210,15 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
             reason: !options.usageEndpoint ? 'No audit endpoint is configured' : 'Not signed in',
             pending: ledger.closed ? 0 : ledger.pendingCount() + ledger.buffered,
             rejected: ledger.closed ? 0 : ledger.rejectedCount(),
+            rejectedRecords: ledger.closed ? [] : ledger.rejected(STATUS_REJECTED_LIMIT),
           };
       return { ledgerPath: ledger.path, identity: { ...identity }, droppedRecords: ledger.dropped, lastLedgerError, sync: syncStatus };
     },
     async signedIn() {
+      // Records from before this sign-in may be another session's: only the new identity's lookup
+      // (not one already under way with the old credentials) decides who signed in.
+      unattributed = [];
+      await identityLookup;
       lastIdentityLookupAt = 0;
       await refreshIdentity();
       if (sync) await sync.syncNow({ force: true });

@@ -88,6 +88,9 @@ export interface RejectedRecord {
   id: string;
   reason: string;
   rejectedAt: number;
+  /** When the request started (epoch ms) and the Bedrock model it went to: what the user recognises it by. */
+  startedAt: number;
+  modelId: string | null;
 }
 
 const STATE_PENDING = 0;
@@ -501,6 +504,17 @@ export class UsageLedger extends EventEmitter<LedgerEvents> {
     });
   }
 
+  /**
+   * Stamps the identity on records that were made without one (before the sign-in's identity was
+   * known), as long as they have not been sent: a sent record is the endpoint's now. Returns how many changed.
+   */
+  attribute(ids: readonly string[], identity: { user: string; source: IdentitySourceKind | null }): number {
+    const statement = this.database.prepare(
+      `UPDATE records SET user_name = ?, identity_source = coalesce(identity_source, ?) WHERE id = ? AND user_name IS NULL AND sync_state = ${STATE_PENDING}`,
+    );
+    return this.#inTransaction(() => ids.reduce((n, id) => n + Number(statement.run(identity.user, identity.source, id).changes), 0));
+  }
+
   /** Puts rejected records back in the queue (all, or the given ids) — e.g. after the org fixed its validation. */
   requeueRejected(ids?: readonly string[]): number {
     if (!ids) {
@@ -537,10 +551,7 @@ export class UsageLedger extends EventEmitter<LedgerEvents> {
 
   /** The most recent rejected records with their reasons (for the window). */
   rejected(limit = 50): RejectedRecord[] {
-    const rows = this.database
-      .prepare(`SELECT id, reject_reason, rejected_at FROM records WHERE sync_state = ${STATE_REJECTED} ORDER BY id DESC LIMIT ?`)
-      .all(limit) as unknown as { id: string; reject_reason: string | null; rejected_at: number | null }[];
-    return rows.map((row) => ({ id: row.id, reason: row.reject_reason ?? '', rejectedAt: row.rejected_at ?? 0 }));
+    return readRejected(this.database, limit);
   }
 
   get(id: string): (UsageRecord & { syncState: 'pending' | 'synced' | 'rejected' }) | null {
@@ -601,6 +612,14 @@ export class UsageLedger extends EventEmitter<LedgerEvents> {
       this.database.close();
     }
   }
+}
+
+/** The newest `limit` rejected records of a ledger database (also read by `bedrock-bridge usage`, read-only). */
+export function readRejected(database: DatabaseSync, limit: number): RejectedRecord[] {
+  const rows = database
+    .prepare(`SELECT id, reject_reason, rejected_at, started_at, model_id FROM records WHERE sync_state = ${STATE_REJECTED} ORDER BY id DESC LIMIT ?`)
+    .all(limit) as unknown as { id: string; reject_reason: string | null; rejected_at: number | null; started_at: number; model_id: string | null }[];
+  return rows.map((row) => ({ id: row.id, reason: row.reject_reason ?? '', rejectedAt: row.rejected_at ?? 0, startedAt: row.started_at, modelId: row.model_id }));
 }
 
 export function openLedger(options: LedgerOptions): UsageLedger {

@@ -115,14 +115,15 @@ describe('bedrock-bridge serve', () => {
       };
       delete env.AWS_SESSION_TOKEN;
       delete env.AWS_PROFILE;
-      const started = await startServe(['--auth', 'env', '--port', '0', '--model', 'mine=amazon.nova-micro-v1:0'], env);
+      const started = await startServe(['--auth', 'env', '--port', '0', '--model', 'mine=amazon.nova-micro-v1:0', '--default-model', 'mine'], env);
       children.push(started.child);
       assert.match(started.output(), /Region:\s+us-west-2/);
       assert.match(started.output(), /Credentials:\s+env/);
+      assert.match(started.output(), /Default:\s+mine \(amazon\.nova-micro-v1:0\)/);
       const response = await fetch(`${started.baseURL}/chat/completions`, {
         method: 'POST',
         headers: { authorization: 'Bearer env-key', 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'mine', messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'hi' }] }),
       });
       assert.equal(response.status, 200);
       const recorded = emulator.recorder.last('Converse');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_ALIASES } from '../../src/core/model-catalog.ts';
+import { DEFAULT_ALIASES, DEFAULT_MODEL } from '../../src/core/model-catalog.ts';
 import {
   applyOverrides,
   DEFAULT_PORT,
@@ -61,6 +61,31 @@ describe('settings', () => {
     assert.throws(() => parseModelFlags(['nope']), SettingsError);
     assert.throws(() => parseModelFlags(['=x']), SettingsError);
     assert.deepEqual(parseModelFlags(['arn=arn:aws:bedrock:us-east-1:1:application-inference-profile/x=y']), { arn: 'arn:aws:bedrock:us-east-1:1:application-inference-profile/x=y' });
+  });
+
+  it('has a default model out of the box, overridable by defaultModel, a models.default entry or the flags', () => {
+    assert.equal(modelMappingOf(parseSettings({})).defaultModel, DEFAULT_MODEL);
+    assert.equal(modelMappingOf(parseSettings({ defaultModel: 'gpt-4o-mini' })).defaultModel, 'gpt-4o-mini');
+    const viaAlias = modelMappingOf(parseSettings({ models: { default: 'amazon.nova-micro-v1:0' } }));
+    assert.equal(viaAlias.defaultModel, 'amazon.nova-micro-v1:0');
+    assert.equal(Object.hasOwn(viaAlias.aliases, 'default'), false, "'default' always means the default model, it is not kept as an alias");
+    assert.equal(modelMappingOf(parseSettings({ defaultModel: 'a', models: { a: 'amazon.nova-micro-v1:0', default: 'amazon.nova-lite-v1:0' } })).defaultModel, 'a');
+    const file = parseSettings({ defaultModel: 'gpt-4o-mini' });
+    assert.equal(applyOverrides(file, { defaultModel: 'gpt-5' }).defaultModel, 'gpt-5');
+    assert.equal(applyOverrides(file, { models: parseModelFlags(['default=amazon.nova-pro-v1:0']) }).defaultModel, 'amazon.nova-pro-v1:0');
+    assert.throws(() => modelMappingOf(parseSettings({ defaultModel: 'gpt-9000' })), (error: Error) => error instanceof SettingsError && /gpt-9000/.test(error.message));
+  });
+
+  it("an org gateway's models fill in under the user's: aliases, and a default model that may name one", () => {
+    const org = { aliases: { team: 'amazon.nova-lite-v1:0', mine: 'amazon.nova-pro-v1:0' }, defaultModel: 'team' };
+    const mapping = modelMappingOf(parseSettings({}), org);
+    assert.equal(mapping.defaultModel, 'team');
+    assert.equal(mapping.aliases.team, 'amazon.nova-lite-v1:0');
+    const mine = modelMappingOf(parseSettings({ defaultModel: 'team', models: { mine: 'amazon.nova-micro-v1:0' } }), { aliases: org.aliases });
+    assert.equal(mine.defaultModel, 'team', "the user's default may name the org's alias");
+    assert.equal(mine.aliases.mine, 'amazon.nova-micro-v1:0', "the user's alias wins");
+    assert.equal(modelMappingOf(parseSettings({ defaultModel: 'gpt-4o-mini' }), org).defaultModel, 'gpt-4o-mini', "the user's default wins");
+    assert.equal(modelMappingOf(parseSettings({}), { aliases: { default: 'amazon.nova-micro-v1:0' } }).defaultModel, 'amazon.nova-micro-v1:0');
   });
 
   it('resolves the region flag > AWS_REGION > settings > us-east-1', () => {

@@ -9,7 +9,7 @@ import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
 import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
-import { cleanEnv, startServe } from '../support/serve-process.ts';
+import { identityCenterServeEnv, startServe } from '../support/serve-process.ts';
 
 const URL_WITH_QUERY = 'https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH&x=1;touch%20/tmp/pwned';
 
@@ -89,18 +89,7 @@ test('serve signs in through Identity Center on start: prints the URL and code, 
       identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser' },
     }),
   );
-  const env = cleanEnv(home);
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_BEARER_TOKEN_BEDROCK']) delete env[name];
-  Object.assign(env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
-    AWS_ENDPOINT_URL_BEDROCK: emulator.url,
-    AWS_ENDPOINT_URL_SSO_OIDC: emulator.url,
-    AWS_ENDPOINT_URL_SSO: emulator.url,
-    AWS_ENDPOINT_URL_STS: emulator.url,
-    BROWSER: browser.command,
-    HOME: home,
-  });
+  const env = identityCenterServeEnv(home, emulator.url, { BROWSER: browser.command });
   const serve = await startServe(['--port', '0'], env, 45_000);
   try {
     const printed = serve.output();

@@ -7,6 +7,8 @@ import { OpenAIError } from '../../src/core/openai-errors.ts';
 const SONNET45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const SONNET4 = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
 const SONNET37 = 'us.anthropic.claude-3-7-sonnet-20250219-v1:0';
+const OPUS41 = 'us.anthropic.claude-opus-4-1-20250805-v1:0';
+const OPUS4 = 'us.anthropic.claude-opus-4-20250514-v1:0';
 const LLAMA = 'meta.llama3-1-70b-instruct-v1:0';
 const NOVA = 'us.amazon.nova-pro-v1:0';
 
@@ -291,6 +293,51 @@ test('reasoning_effort -> Anthropic extended thinking with a budget under maxTok
 
   const none = await build({ messages: [{ role: 'user', content: 'x' }], reasoning_effort: 'none' }, SONNET45);
   assert.equal(none.input.additionalModelRequestFields, undefined);
+});
+
+test("xhigh fits under the model's output limit: Opus 4/4.1 (32000) get a smaller budget, the answer keeps its room", async () => {
+  const x = [{ role: 'user', content: 'x' }];
+  for (const opus of [OPUS41, OPUS4]) {
+    const plan = await build({ messages: x, reasoning_effort: 'xhigh' }, opus);
+    assert.deepEqual(plan.input.inferenceConfig, { maxTokens: 32000 }, opus);
+    assert.deepEqual(plan.input.additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 32000 - 8192 } }, opus);
+  }
+  const asked = await build({ messages: x, reasoning_effort: 'xhigh', max_tokens: 4000 }, OPUS41);
+  assert.deepEqual(asked.input.inferenceConfig, { maxTokens: 32000 });
+  assert.deepEqual(asked.input.additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 28000 } });
+  // An answer that needs nearly all of the limit leaves the budget at Anthropic's minimum, still under maxTokens.
+  const greedy = await build({ messages: x, reasoning_effort: 'xhigh', max_tokens: 31500 }, OPUS41);
+  assert.deepEqual(greedy.input.inferenceConfig, { maxTokens: 32000 });
+  assert.deepEqual(greedy.input.additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 1024 } });
+  // Within the limit nothing changes: high on Opus 4.1, xhigh on the 64K models.
+  const high = await build({ messages: x, reasoning_effort: 'high' }, OPUS41);
+  assert.deepEqual(high.input.inferenceConfig, { maxTokens: 16384 + 8192 });
+  for (const model of [SONNET45, SONNET4, SONNET37]) {
+    const plan = await build({ messages: x, reasoning_effort: 'xhigh' }, model);
+    assert.deepEqual(plan.input.inferenceConfig, { maxTokens: 32768 + 8192 }, model);
+    assert.deepEqual(plan.input.additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 32768 } }, model);
+  }
+  // A max_tokens the client chose above the budget is its own: passed as sent.
+  const explicit = await build({ messages: x, reasoning_effort: 'low', max_tokens: 30000 }, OPUS41);
+  assert.deepEqual(explicit.input.inferenceConfig, { maxTokens: 30000 });
+});
+
+test('top_k reaches Claude as additionalModelRequestFields.top_k; not with thinking; other models: 400 top_k', async () => {
+  const plan = await build({ messages: [{ role: 'user', content: 'x' }], top_k: 40, temperature: 0.5 }, SONNET45);
+  assert.deepEqual(plan.input.additionalModelRequestFields, { top_k: 40 });
+  assert.deepEqual(plan.input.inferenceConfig, { temperature: 0.5 });
+  const thinking = await build({ messages: [{ role: 'user', content: 'x' }], top_k: 40, reasoning_effort: 'low' }, SONNET37);
+  assert.deepEqual(thinking.input.additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 2048 } });
+  const absent = await build({ messages: [{ role: 'user', content: 'x' }], top_k: null }, SONNET45);
+  assert.equal(absent.input.additionalModelRequestFields, undefined);
+  for (const model of [LLAMA, NOVA, 'openai.gpt-oss-120b-1:0']) {
+    await assert.rejects(build({ messages: [{ role: 'user', content: 'x' }], top_k: 40 }, model), (error: unknown) => {
+      assert.ok(error instanceof OpenAIError);
+      assert.deepEqual(error.toJSON().error, { message: error.message, type: 'invalid_request_error', param: 'top_k', code: 'unsupported_parameter' });
+      assert.match(error.message, /Claude/);
+      return true;
+    });
+  }
 });
 
 test('reasoning_effort on a model without reasoning is a 400; gpt-oss gets reasoning_effort; R1 always reasons', async () => {

@@ -89,3 +89,13 @@ test('an unexpected body shape throws (the server reports a 5xx)', () => {
   assert.throws(() => toEmbeddingsResponse('titan-v2', [{ nope: 1 }], req({ input: 'a' }), 'm'));
   assert.throws(() => toEmbeddingsResponse('cohere-v3', [{ embeddings: 'x' }], req({ input: 'a' }), 'm'));
 });
+
+test("token counts: Bedrock's header first for Cohere, the body's count first for Titan, else the other", () => {
+  const cohere = { embeddings: [[1]], meta: { billed_units: { input_tokens: 2 } } };
+  assert.equal(toEmbeddingsResponse('cohere-v3', [cohere], req({ input: 'a' }), 'm', [7]).usage.prompt_tokens, 7);
+  assert.equal(toEmbeddingsResponse('cohere-v3', [cohere], req({ input: 'a' }), 'm', [undefined]).usage.prompt_tokens, 2);
+  const titan = { embedding: [0.1], inputTextTokenCount: 3 };
+  assert.equal(toEmbeddingsResponse('titan-v2', [titan], req({ input: 'a' }), 'm', [7]).usage.prompt_tokens, 3);
+  assert.equal(toEmbeddingsResponse('titan-v2', [{ embedding: [0.1] }], req({ input: 'a' }), 'm', [7]).usage.prompt_tokens, 7);
+  assert.equal(toEmbeddingsResponse('titan-v2', [{ embedding: [0.1] }], req({ input: 'abcdefgh' }), 'm').usage.prompt_tokens, 2, 'estimated: characters / 4');
+});

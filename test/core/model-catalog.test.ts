@@ -76,6 +76,7 @@ test('model traits', () => {
     supportsNativeStructuredOutput: true,
     supportsPromptCache: true,
     reasoning: 'anthropic-thinking',
+    maxOutputTokens: 64000,
   });
   const expected: [string, Partial<ModelTraits>][] = [
     ['us.anthropic.claude-sonnet-4-20250514-v1:0', { rejectsTemperatureWithTopP: false, supportsReasoning: true, supportsNativeStructuredOutput: false }],
@@ -86,7 +87,14 @@ test('model traits', () => {
     ['us.amazon.nova-pro-v1:0', { supportsPromptCache: true, anthropic: false }],
     ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0', { anthropic: true }],
     ['openai.gpt-oss-20b-1:0', { reasoning: 'reasoning-effort' }],
-    ['meta.llama3-1-70b-instruct-v1:0', { supportsReasoning: false }],
+    ['meta.llama3-1-70b-instruct-v1:0', { supportsReasoning: false, maxOutputTokens: null }],
+    ['us.anthropic.claude-opus-4-20250514-v1:0', { maxOutputTokens: 32000 }],
+    ['global.anthropic.claude-opus-4-1-20250805-v1:0', { maxOutputTokens: 32000 }],
+    ['global.anthropic.claude-opus-4-5-20251101-v1:0', { maxOutputTokens: 64000 }],
+    ['us.anthropic.claude-sonnet-4-20250514-v1:0', { maxOutputTokens: 64000 }],
+    ['us.anthropic.claude-haiku-4-5-20251001-v1:0', { maxOutputTokens: 64000 }],
+    ['us.anthropic.claude-3-7-sonnet-20250219-v1:0', { maxOutputTokens: 64000 }],
+    ['anthropic.claude-3-haiku-20240307-v1:0', { maxOutputTokens: null }],
   ];
   for (const [modelId, traits] of expected) {
     const actual = modelTraits(modelId);

@@ -19,7 +19,7 @@ function fails(body: unknown, param: string | null, pattern?: RegExp, parse: (b:
 
 const user = [{ role: 'user', content: 'hi' }];
 
-test('accepts what real clients send, including unknown fields', () => {
+test('accepts what real clients send, including fields that only label the request', () => {
   const request = parseChatCompletionRequest({
     model: 'gpt-4o',
     messages: [
@@ -37,17 +37,56 @@ test('accepts what real clients send, including unknown fields', () => {
     logprobs: false,
     presence_penalty: 0,
     frequency_penalty: 0,
-    seed: 42,
+    seed: null,
+    prediction: null,
+    verbosity: null,
     user: 'me',
+    safety_identifier: 'user-123',
+    prompt_cache_key: 'session-1',
     store: false,
+    service_tier: 'auto',
     metadata: { a: 'b' },
-    some_vendor_extension: { x: 1 },
     tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' }, strict: true } }],
     tool_choice: 'auto',
     parallel_tool_calls: true,
   });
   assert.equal(request.messages.length, 4);
-  assert.equal((request as Record<string, unknown>).some_vendor_extension !== undefined, true);
+  parseChatCompletionRequest({ messages: user, service_tier: 'default', store: null, metadata: null, top_k: 40 });
+});
+
+function unsupportedField(body: Record<string, unknown>, param: string, pattern: RegExp, parse: (b: unknown) => unknown = parseChatCompletionRequest): void {
+  assert.throws(
+    () => parse(body),
+    (error: unknown) => {
+      assert.ok(error instanceof OpenAIError);
+      assert.deepEqual(error.toJSON().error, { message: error.message, type: 'invalid_request_error', param, code: 'unsupported_parameter' });
+      assert.equal(error.status, 400);
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
+}
+
+test('unknown top-level fields are a 400 unsupported_parameter naming the field, never silently ignored', () => {
+  unsupportedField({ messages: user, foo: 1 }, 'foo', /Unrecognized request argument supplied: foo\b/);
+  unsupportedField({ messages: user, verbosity_level: 'low', thinking: { type: 'enabled' } }, 'verbosity_level', /arguments supplied: verbosity_level, thinking/);
+  // A null is as unknown as any other value: the name itself is the problem (a misspelling, say).
+  unsupportedField({ messages: user, temprature: null }, 'temprature', /temprature/);
+  // Messages and parts stay open: clients decorate them with fields of their own.
+  parseChatCompletionRequest({ messages: [{ role: 'user', content: 'hi', name: 'me', x_custom: 1 }] });
+});
+
+test('seed, prediction, verbosity, store: true and other service tiers are a 400 unless null', () => {
+  unsupportedField({ messages: user, seed: 42 }, 'seed', /reproducible/);
+  unsupportedField({ messages: user, seed: 0 }, 'seed', /seed/);
+  unsupportedField({ messages: user, prediction: { type: 'content', content: 'old code' } }, 'prediction', /Predicted Outputs/);
+  unsupportedField({ messages: user, verbosity: 'low' }, 'verbosity', /verbosity/);
+  unsupportedField({ messages: user, store: true }, 'store', /store/);
+  unsupportedField({ messages: user, service_tier: 'flex' }, 'service_tier', /'flex'/);
+  unsupportedField({ messages: user, service_tier: 'priority' }, 'service_tier', /'auto' and 'default'/);
+  fails({ messages: user, top_k: 0 }, 'top_k');
+  fails({ messages: user, top_k: 1.5 }, 'top_k');
+  parseChatCompletionRequest({ messages: user, seed: null, prediction: null, verbosity: null, store: false, service_tier: null, top_k: null });
 });
 
 test('missing model is accepted (the default model applies)', () => {
@@ -101,6 +140,11 @@ test('embeddings requests: strings and string arrays; token arrays and empty inp
   fails({ model: 'm', input: ['a', ''] }, 'input[1]', undefined, parseEmbeddingsRequest);
   fails({ model: 'm', input: 'x', encoding_format: 'int8' }, 'encoding_format', undefined, parseEmbeddingsRequest);
   fails({ model: 'm' }, 'input', /Missing/, parseEmbeddingsRequest);
+});
+
+test('embeddings requests: unknown fields are a 400 naming them; user and input_type are accepted', () => {
+  unsupportedField({ model: 'm', input: 'x', truncate: 'END' }, 'truncate', /Unrecognized request argument supplied: truncate/, parseEmbeddingsRequest);
+  parseEmbeddingsRequest({ model: 'm', input: 'x', user: 'me', input_type: 'search_query', dimensions: null, encoding_format: null });
 });
 
 test('formatParam', () => {

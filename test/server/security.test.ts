@@ -45,6 +45,19 @@ describe('security guards', () => {
     assert.equal(xApiKey.json.object, 'list');
   });
 
+  it('an empty x-api-key counts as absent: the Bearer decides', async () => {
+    const withBearer = await rawRequest({ port: bridge.port, path: '/v1/models', headers: { 'x-api-key': '', ...auth() } });
+    assert.equal(withBearer.status, 200);
+    for (const headers of [{ 'x-api-key': '', authorization: 'Bearer nope' }, { 'x-api-key': '' }] as Record<string, string>[]) {
+      const response = await rawRequest({ port: bridge.port, path: '/v1/models', headers });
+      assert.equal(response.status, 401, JSON.stringify(headers));
+      assert.equal(openAIErrorOf(response).code, 'invalid_api_key');
+    }
+    // A non-empty x-api-key still wins over the Bearer.
+    const wrongXApiKey = await rawRequest({ port: bridge.port, path: '/v1/models', headers: { 'x-api-key': 'nope', ...auth() } });
+    assert.equal(wrongXApiKey.status, 401);
+  });
+
   it('rejects a foreign Host (DNS rebinding) even with the right key', async () => {
     for (const host of [`evil.example:${bridge.port}`, 'localhost', `127.0.0.1:${bridge.port + 1}`, `localhost.evil.example:${bridge.port}`]) {
       const response = await rawRequest({ port: bridge.port, path: '/v1/models', headers: { ...auth(), host } });

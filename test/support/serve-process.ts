@@ -20,6 +20,31 @@ export function cleanEnv(home: string): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * A clean environment for `serve` signed in through Identity Center against the emulator at `emulatorUrl`:
+ * no AWS credentials of the developer's shell, every AWS endpoint the sign-in uses pointed at the emulator.
+ * `overrides` adds or replaces variables; a variable set to `undefined` there is removed.
+ */
+export function identityCenterServeEnv(home: string, emulatorUrl: string, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = cleanEnv(home);
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_BEARER_TOKEN_BEDROCK', 'AWS_ENDPOINT_URL']) delete env[name];
+  Object.assign(env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulatorUrl,
+    AWS_ENDPOINT_URL_BEDROCK: emulatorUrl,
+    AWS_ENDPOINT_URL_SSO_OIDC: emulatorUrl,
+    AWS_ENDPOINT_URL_SSO: emulatorUrl,
+    AWS_ENDPOINT_URL_STS: emulatorUrl,
+    BROWSER: 'none',
+    HOME: home,
+  });
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
 /** Spawns `bedrock-bridge serve ARGS` and resolves once it has printed its base URL and key. */
 export function startServe(args: string[], env: NodeJS.ProcessEnv, readyWithinMs = 20_000): Promise<Started> {
   const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -6,6 +6,7 @@ import { startAuditCollector, type RunningAuditCollector, type StartAuditCollect
 import { AuditSync, type AuditSyncOptions, type UsageCredentialSource } from '../../src/usage/audit-sync.ts';
 import { UsageLedger } from '../../src/usage/ledger.ts';
 import { toWireRecord, type UsageRecord } from '../../src/usage/usage-record.ts';
+import prices from '../../src/usage/prices.json' with { type: 'json' };
 import { makeRecord } from './fixtures/records.ts';
 
 export interface SyncHarness {
@@ -108,4 +109,26 @@ export function assertExactlyOnce(collector: { records(): { id: string; record: 
   assert.deepEqual(ids, expected.map((r) => r.id).sort(), 'the collector holds exactly the expected ids');
   const byId = new Map(stored.map((r) => [r.id, r.record]));
   for (const record of expected) assert.deepEqual(byId.get(record.id), toWireRecord(record));
+}
+
+/**
+ * The expected cost of a request worked out from prices.json's raw numbers, not through PriceTable
+ * (the code under test): USD per million tokens of the base model, times its geoPremium unless the
+ * id is a global profile. Null when the model, or a cache rate the tokens need, is not listed.
+ */
+export function costFromPriceFile(modelId: string, tokens: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number }): number | null {
+  const prefix = /^(us|eu|apac|jp|au|ca|us-gov|global)\./.exec(modelId)?.[1] ?? null;
+  const base = prefix ? modelId.slice(prefix.length + 1) : modelId;
+  const entry = (prices.models as Record<string, { input: number; output: number; cacheRead?: number | null; cacheWrite?: number | null; geoPremium?: number }>)[base];
+  if (!entry) return null;
+  if ((tokens.cacheReadTokens > 0 && typeof entry.cacheRead !== 'number') || (tokens.cacheWriteTokens > 0 && typeof entry.cacheWrite !== 'number')) return null;
+  const perMillion =
+    tokens.inputTokens * entry.input + tokens.outputTokens * entry.output + tokens.cacheReadTokens * (entry.cacheRead ?? 0) + tokens.cacheWriteTokens * (entry.cacheWrite ?? 0);
+  return (perMillion * (prefix !== 'global' && entry.geoPremium ? entry.geoPremium : 1)) / 1_000_000;
+}
+
+/** Costs agree to well below a cent's billionth (the ledger rounds to 1e-10 USD). */
+export function assertCost(actual: number | null, expected: number | null, message?: string): void {
+  if (expected === null || actual === null) return assert.equal(actual, expected, message);
+  assert.ok(Math.abs(actual - expected) < 1e-9, `${message ?? 'cost'}: ${actual} != ${expected}`);
 }

@@ -50,3 +50,43 @@ test('bedrock-bridge usage prints compact tables by day, model and client, and J
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('bedrock-bridge usage lists the records the audit endpoint rejected: time, id, model, reason, newest first, bounded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bb-usage-cli-'));
+  try {
+    const now = Date.UTC(2026, 10, 22, 12, 0, 0);
+    const ledger = new UsageLedger({ dataDir: dir });
+    const records = Array.from({ length: 20 }, (_, i) => makeRecord(i, {}, now - (20 - i) * 60_000));
+    for (const r of records) ledger.record(r);
+    ledger.flushSync();
+    const rejected = records.slice(0, 13);
+    ledger.markRejected(rejected.map((r, i) => ({ id: r.id, reason: `policy ${i}: model not allowed` })));
+    ledger.markSynced(records.slice(13, 18).map((r) => r.id));
+    ledger.close();
+
+    const text = io({ BEDROCK_BRIDGE_HOME: dir }, now);
+    assert.equal(await runUsageCommand(['--utc'], text.io), 0);
+    const output = text.out.join('');
+    assert.match(output, /Not yet sent to the audit endpoint: 2\n/);
+    assert.match(output, /Rejected by the audit endpoint \(kept here, not sent again\): 13\n/);
+    const listed = output.split('\n').filter((line) => / policy \d+: /.test(line));
+    assert.equal(listed.length, 10, 'at most ten are listed');
+    // Newest first: record 12 (11:52 UTC) down to record 3 (11:43 UTC).
+    for (const [n, line] of listed.entries()) {
+      const i = 12 - n;
+      const r = rejected[i]!;
+      const minute = String(40 + i).padStart(2, '0');
+      assert.equal(line, `  2026-11-22 11:${minute}  ${r.id}  ${r.modelId}  policy ${i}: model not allowed`);
+    }
+    assert.match(output, /\n {2}and 3 more\n/);
+
+    const json = io({ BEDROCK_BRIDGE_HOME: dir }, now);
+    assert.equal(await runUsageCommand(['--json'], json.io), 0);
+    const parsed = JSON.parse(json.out.join('')) as { sync: { pending: number; rejected: number; rejectedRecords: { id: string; reason: string; rejectedAt: number; modelId: string | null; startedAt: number }[] } };
+    assert.equal(parsed.sync.rejected, 13);
+    assert.equal(parsed.sync.rejectedRecords.length, 10);
+    assert.deepEqual(parsed.sync.rejectedRecords[0], { id: rejected[12]!.id, reason: 'policy 12: model not allowed', rejectedAt: parsed.sync.rejectedRecords[0]!.rejectedAt, startedAt: rejected[12]!.startedAt, modelId: rejected[12]!.modelId });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -15,7 +15,9 @@ export function apiKeyGuard(apiKey: string): MiddlewareHandler {
   const expected = digest(apiKey);
   return async function apiKeyGuardMiddleware(c, next) {
     let presented = c.req.header('x-api-key');
-    if (presented === undefined) {
+    // Clients built on both conventions send an empty x-api-key next to a Bearer (an unset setting):
+    // that is no key at all, and must not shadow the Bearer.
+    if (presented === undefined || presented === '') {
       const authorization = c.req.header('authorization');
       if (authorization !== undefined && authorization.length > 7 && authorization.slice(0, 7).toLowerCase() === 'bearer ') {
         presented = authorization.slice(7).trim();

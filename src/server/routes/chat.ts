@@ -11,23 +11,20 @@ import type { Context } from 'hono';
 import { buildConverseRequest, type ImageResolver } from '../../core/chat-request.ts';
 import { toChatCompletion } from '../../core/chat-response.ts';
 import { ChatStreamTranslator } from '../../core/chat-stream.ts';
-import { newRequestId } from '../../core/ids.ts';
 import { resolveModel, type ModelMapping } from '../../core/model-catalog.ts';
 import { fromBedrockError } from '../../core/openai-errors.ts';
 import { parseChatCompletionRequest } from '../../core/openai-schemas.ts';
-import type { RequestEventBus } from '../../core/request-events.ts';
 import { tokenUsageOf } from '../../core/usage.ts';
 import type { JsonBodyVariables } from '../guards/json-body.ts';
-import { modelNameOf, openAIErrorResponse, jsonResponse, RequestLog } from '../request-log.ts';
-
-export const CHAT_ROUTE = '/v1/chat/completions';
+import { modelNameOf, openAIErrorResponse, jsonResponse, type RequestLog, type RequestLogVariables } from '../request-log.ts';
+import { onRawResponse } from './raw-response.ts';
 
 export interface ChatRouteDeps {
   runtime: BedrockRuntimeClient;
   models: ModelMapping;
-  region: string;
-  events: RequestEventBus;
   resolveImage: ImageResolver;
+  /** The model whose traits apply to a model id (the one behind an application inference profile). */
+  foundationModelOf: (modelId: string) => Promise<string>;
 }
 
 const encoder = new TextEncoder();
@@ -172,11 +169,10 @@ async function writeSse(
 
 /** POST /v1/chat/completions: Converse for plain requests, ConverseStream -> SSE for `stream: true`. */
 export function chatCompletionsHandler(deps: ChatRouteDeps) {
-  const { runtime, models, region, events, resolveImage } = deps;
+  const { runtime, models, resolveImage, foundationModelOf } = deps;
 
-  return async function chatCompletions(c: Context<{ Variables: JsonBodyVariables }>): Promise<Response> {
-    const startedAt = Date.now();
-    const log = new RequestLog(events, newRequestId(startedAt), startedAt, CHAT_ROUTE, region, c.req.header('user-agent') ?? null);
+  return async function chatCompletions(c: Context<{ Variables: JsonBodyVariables & RequestLogVariables }>): Promise<Response> {
+    const log = c.get('requestLog');
     const body = c.get('jsonBody');
     log.requestedModel = modelNameOf(body);
     try {
@@ -185,10 +181,10 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       const resolved = resolveModel(request.model, models);
       log.requestedModel = resolved.requested;
       log.modelId = resolved.modelId;
-      const plan = await buildConverseRequest(request, resolved.modelId, resolveImage);
+      const plan = await buildConverseRequest(request, resolved.modelId, resolveImage, await foundationModelOf(resolved.modelId));
       const context = {
         id: `chatcmpl-${log.id}`,
-        created: Math.floor(startedAt / 1000),
+        created: Math.floor(log.startedAt / 1000),
         model: resolved.requested ?? resolved.modelId,
       };
 
@@ -220,14 +216,9 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         // ConverseStream only streams the response). With a non-pooling handler it changes nothing.
         const options: HttpHandlerOptions & { isEventStream: boolean } = { abortSignal: upstream.signal, isEventStream: false };
         const command = new ConverseStreamCommand(plan.input);
-        command.middlewareStack.add(
-          (next) => async (args) => {
-            const result = await next(args);
-            upstreamBody = (result.response as { body?: { destroy?: () => void } } | undefined)?.body;
-            return result;
-          },
-          { step: 'deserialize', name: 'bedrockBridgeUpstreamBody' },
-        );
+        onRawResponse(command, (raw) => {
+          upstreamBody = raw.body as { destroy?: () => void } | undefined;
+        });
         response = await runtime.send(command, options);
       } catch (error) {
         clientSignal.removeEventListener('abort', onClientGone);
@@ -258,6 +249,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
           headers['access-control-allow-origin'] = origin;
           headers.vary = 'Origin';
         }
+        log.finishesLater = true;
         writeSse(outgoing, headers, iterator, translator, log, upstream, end).catch((error: unknown) => {
           console.error('bedrock-bridge: stream failed:', error instanceof Error ? error.message : error);
           upstream.abort(error);
@@ -309,6 +301,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         },
         { highWaterMark: 0 },
       );
+      log.finishesLater = true;
       return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, 'x-request-id': log.id } });
     } catch (error) {
       const failure = fromBedrockError(error);

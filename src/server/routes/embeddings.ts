@@ -1,27 +1,23 @@
 import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Context } from 'hono';
 import { toEmbeddingInvocations, toEmbeddingsResponse } from '../../core/embeddings.ts';
-import { newRequestId } from '../../core/ids.ts';
 import { embeddingFamily, resolveModel, type ModelMapping } from '../../core/model-catalog.ts';
 import { fromBedrockError, OpenAIError } from '../../core/openai-errors.ts';
 import { parseEmbeddingsRequest } from '../../core/openai-schemas.ts';
-import type { RequestEventBus } from '../../core/request-events.ts';
 import type { JsonBodyVariables } from '../guards/json-body.ts';
 import { CLIENT_CLOSED } from './chat.ts';
-import { jsonResponse, modelNameOf, openAIErrorResponse, RequestLog } from '../request-log.ts';
-
-export const EMBEDDINGS_ROUTE = '/v1/embeddings';
+import { onRawResponse, tokenCountHeader } from './raw-response.ts';
+import { jsonResponse, modelNameOf, openAIErrorResponse, type RequestLogVariables } from '../request-log.ts';
 
 export interface EmbeddingsRouteDeps {
   runtime: BedrockRuntimeClient;
   models: ModelMapping;
-  region: string;
-  events: RequestEventBus;
   /** Bedrock calls in flight at once for one request (Titan takes one text per call). */
   concurrency?: number;
 }
 
 const decoder = new TextDecoder();
+const INPUT_TOKEN_COUNT_HEADER = 'x-amzn-bedrock-input-token-count';
 
 /** Runs `task` over `items` with at most `limit` in flight; results keep the input order. */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -39,12 +35,11 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, task:
 
 /** POST /v1/embeddings: one InvokeModel per invocation the family needs, bounded concurrency. */
 export function embeddingsHandler(deps: EmbeddingsRouteDeps) {
-  const { runtime, models, region, events } = deps;
+  const { runtime, models } = deps;
   const concurrency = deps.concurrency ?? 8;
 
-  return async function embeddings(c: Context<{ Variables: JsonBodyVariables }>): Promise<Response> {
-    const startedAt = Date.now();
-    const log = new RequestLog(events, newRequestId(startedAt), startedAt, EMBEDDINGS_ROUTE, region, c.req.header('user-agent') ?? null);
+  return async function embeddings(c: Context<{ Variables: JsonBodyVariables & RequestLogVariables }>): Promise<Response> {
+    const log = c.get('requestLog');
     const body = c.get('jsonBody');
     log.requestedModel = modelNameOf(body);
     // One failing call cancels the others.
@@ -66,24 +61,27 @@ export function embeddingsHandler(deps: EmbeddingsRouteDeps) {
         );
       }
       const invocations = toEmbeddingInvocations(request, resolved.modelId);
-      const results = await mapBounded(invocations, concurrency, async (invocation) => {
+      // Bedrock's count of each call, which the SDK's output leaves out.
+      const tokenCounts = new Array<number | undefined>(invocations.length);
+      const results = await mapBounded(invocations, concurrency, async (invocation, index) => {
         try {
-          const output = await runtime.send(
-            new InvokeModelCommand({
-              modelId: resolved.modelId,
-              body: invocation.body,
-              contentType: 'application/json',
-              accept: 'application/json',
-            }),
-            { abortSignal: abort.signal },
-          );
+          const command = new InvokeModelCommand({
+            modelId: resolved.modelId,
+            body: invocation.body,
+            contentType: 'application/json',
+            accept: 'application/json',
+          });
+          onRawResponse(command, (raw) => {
+            tokenCounts[index] = tokenCountHeader(raw, INPUT_TOKEN_COUNT_HEADER);
+          });
+          const output = await runtime.send(command, { abortSignal: abort.signal });
           return JSON.parse(decoder.decode(output.body)) as unknown;
         } catch (error) {
           abort.abort(error);
           throw error;
         }
       });
-      const response = toEmbeddingsResponse(family, results, request, resolved.requested ?? resolved.modelId);
+      const response = toEmbeddingsResponse(family, results, request, resolved.requested ?? resolved.modelId, tokenCounts);
       log.usage = { inputTokens: response.usage.prompt_tokens, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
       log.finish(200, null);
       return jsonResponse(response, { 'x-request-id': log.id });

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startUsagePipeline } from '../../src/usage/index.ts';
+import { startTestBridge, TEST_REGION } from '../support/bridge.ts';
+
+test('the ledger records inference routes whatever their status, guard rejections included, but not /v1/models or unknown paths', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bb-routes-'));
+  const bridge = await startTestBridge();
+  const pipeline = startUsagePipeline({ dataDir: dir, events: bridge.gateway.events, region: TEST_REGION });
+  try {
+    const chatBody = JSON.stringify({ model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hi' }] });
+    const json = { 'content-type': 'application/json' };
+    const answers = [
+      await fetch(`${bridge.baseURL}/chat/completions`, { method: 'POST', headers: json, body: chatBody }),
+      await fetch(`${bridge.baseURL}/embeddings`, { method: 'POST', headers: { ...json, authorization: 'Bearer wrong' }, body: '{"model":"amazon.titan-embed-text-v2:0","input":"x"}' }),
+      await fetch(`${bridge.baseURL}/chat/completions`, { method: 'POST', headers: bridge.headers(), body: chatBody }),
+      await fetch(`${bridge.baseURL}/models`, { headers: bridge.headers() }),
+      await fetch(`${bridge.baseURL}/models/gpt-4o`, { headers: bridge.headers() }),
+      await fetch(`${bridge.baseURL}/models`),
+      await fetch(`${bridge.baseURL}/no-such-thing`, { headers: bridge.headers() }),
+    ];
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [401, 401, 200, 200, 200, 401, 404],
+    );
+    await Promise.all(answers.map((answer) => answer.arrayBuffer()));
+    assert.equal(bridge.events.length, answers.length, 'the bus saw every request');
+
+    await pipeline.ledger.flush();
+    const records = pipeline.ledger.list();
+    // (Ids made in the same millisecond do not sort in request order.)
+    assert.deepEqual(records.map((record) => `${record.route} ${record.status}`).sort(), [
+      '/v1/chat/completions 200',
+      '/v1/chat/completions 401',
+      '/v1/embeddings 401',
+    ]);
+    const rejected = records.find((record) => record.route === '/v1/chat/completions' && record.status === 401)!;
+    assert.equal(rejected.errorType, 'invalid_request_error');
+    assert.equal(rejected.modelId, null);
+    assert.equal(rejected.inputTokens, 0);
+    // Bedrock was never called: known to cost nothing, not "unpriced".
+    assert.equal(rejected.costUsd, 0);
+    assert.equal(pipeline.aggregates.totals().unpricedRequests, 0);
+    assert.equal(pipeline.aggregates.totals().errors, 2);
+  } finally {
+    await pipeline.close();
+    await bridge.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
