@@ -4,7 +4,7 @@ import {
   createCredentialSource,
   isInteractiveSource,
 } from '../credentials/index.ts';
-import type { CredentialSource, SignInUi } from '../credentials/credential-source.ts';
+import type { CredentialSource, CredentialStatus, SignedInIdentity, SignInUi } from '../credentials/credential-source.ts';
 import { terminalSignInUi } from './open-browser.ts';
 import { IdentityCenterSource } from '../credentials/identity-center.ts';
 import { isCredentialSourceKind, loadCredentialSettings, saveCredentialSettings } from '../credentials/settings.ts';
@@ -49,9 +49,35 @@ async function vaultFor(io: AuthCommandIo, settings: CredentialSettings, dataDir
   return io.vault ?? openVault({ dataDir, ...(settings.memoryOnlyVault ? { memoryOnly: true } : {}) });
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function fail(io: AuthCommandIo, error: unknown): number {
-  io.stderr(`bedrock-bridge: ${error instanceof Error ? error.message : String(error)}`);
+  io.stderr(`bedrock-bridge: ${messageOf(error)}`);
   return 1;
+}
+
+/**
+ * Fetches AWS credentials, then the user's name. A process that has just started (every `status`) holds
+ * no credentials, and their expiry is only known once they are fetched; the fetch also shows whether the
+ * session still works (ended, not entitled, no role chosen): `problem` says why not, for the user.
+ */
+async function checkSignIn(source: CredentialSource): Promise<{ identity: SignedInIdentity | null; problem: string | null }> {
+  try {
+    await source.credentials();
+    return { identity: await source.identity(), problem: null };
+  } catch (error) {
+    return { identity: null, problem: messageOf(error) };
+  }
+}
+
+/** The lifetime lines both `login` and `status` print. */
+function lifetimeLines(status: CredentialStatus): string[] {
+  return [
+    `Credentials expire:  ${status.credentialsExpireAt?.toISOString() ?? '-'}`,
+    `Session ends:        ${status.sessionEndsAt?.toISOString() ?? (status.signedIn ? 'when your organisation ends it (renews silently until then)' : '-')}`,
+  ];
 }
 
 export async function runLogin(argv: string[], io: AuthCommandIo = defaultIo()): Promise<number> {
@@ -140,13 +166,13 @@ export async function runLogin(argv: string[], io: AuthCommandIo = defaultIo()):
       }
     }
     await saveCredentialSettings(dataDir, settings);
-    const identity = await source.identity();
-    const status = source.status();
+    const { identity, problem } = await checkSignIn(source);
     io.stdout(`Signed in${identity ? ` as ${identity.user}` : ''} (${source.kind}${identity?.accountId ? `, account ${identity.accountId}` : ''}${identity?.roleName ? `, role ${identity.roleName}` : ''}).`);
-    if (status.credentialsExpireAt) io.stdout(`Credentials expire at ${status.credentialsExpireAt.toISOString()} and renew automatically.`);
+    for (const line of lifetimeLines(source.status())) io.stdout(line);
     if (vault.protection === 'memory-only' && isInteractiveSource(source)) {
       io.stderr('Note: tokens are kept in memory only, so this sign-in ends with this command. `bedrock-bridge serve` signs you in when it starts.');
     }
+    if (problem !== null) return fail(io, `signed in, but no AWS credentials yet: ${problem}`);
     return 0;
   } catch (error) {
     return fail(io, error);
@@ -210,37 +236,29 @@ export async function runStatus(argv: string[], io: AuthCommandIo = defaultIo())
   } catch (error) {
     return fail(io, error);
   }
-  let identityError: string | null = null;
-  try {
-    if (source.status().signedIn) await source.identity();
-  } catch (error) {
-    identityError = error instanceof Error ? error.message : String(error);
-  }
+  const { problem } = source.status().signedIn ? await checkSignIn(source) : { problem: null };
   const status = source.status();
   if (json) {
     io.stdout(
       JSON.stringify({
         source: status.source,
-        signedIn: status.signedIn && identityError === null,
+        signedIn: status.signedIn && problem === null,
         user: status.user,
         credentialsExpireAt: status.credentialsExpireAt?.toISOString() ?? null,
         sessionEndsAt: status.sessionEndsAt?.toISOString() ?? null,
         warning: status.warning,
-        error: identityError,
+        error: problem,
       }),
     );
   } else {
     io.stdout(`Source:              ${status.source}`);
-    io.stdout(`Signed in:           ${status.signedIn && identityError === null ? 'yes' : 'no'}`);
+    io.stdout(`Signed in:           ${status.signedIn && problem === null ? 'yes' : 'no'}`);
     io.stdout(`User:                ${status.user ?? '-'}`);
-    io.stdout(`Credentials expire:  ${status.credentialsExpireAt?.toISOString() ?? '-'}`);
-    io.stdout(
-      `Session ends:        ${status.sessionEndsAt?.toISOString() ?? (status.signedIn ? 'when your organisation ends it (renews silently until then)' : '-')}`,
-    );
+    for (const line of lifetimeLines(status)) io.stdout(line);
     if (status.warning) io.stdout(`Warning:             ${status.warning}`);
-    if (identityError) io.stdout(`Problem:             ${identityError}`);
+    if (problem) io.stdout(`Problem:             ${problem}`);
   }
-  return status.signedIn && identityError === null ? 0 : 1;
+  return status.signedIn && problem === null ? 0 : 1;
 }
 
 /** The dispatcher src/cli/main.ts looks for. */

@@ -13,14 +13,14 @@ export interface CredentialOptionContext {
 
 /** What `serve` runs with: a provider for the Bedrock clients and, for every source but `default`, the source itself. */
 export interface ResolvedCredentials {
-  /** Undefined means the AWS SDK's own default chain. */
-  provider: AwsCredentialIdentityProvider | undefined;
+  /** For the Bedrock clients; `default` too gets one (the SDK's chain under the long-lived-keys rule). */
+  provider: AwsCredentialIdentityProvider;
   /** Identity, status and the audit endpoint's proof come from here; null for `default`. */
   source: CredentialSource | null;
 }
 
 const DESCRIPTIONS: Record<string, string> = {
-  default: "the AWS SDK's default chain: environment, ~/.aws profiles (AWS_PROFILE), `aws sso login` cache, container/instance roles",
+  default: "the AWS SDK's default chain: environment, ~/.aws profiles (AWS_PROFILE), `aws sso login` cache, container/instance roles; long-lived keys from ~/.aws only with auth.allowLongLivedKeys",
   env: 'only the process environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN): CI, `aws-vault exec`, wrappers',
   'aws-profile': 'a named profile from ~/.aws (auth.awsProfile.profile, or AWS_PROFILE); temporary credentials only unless auth.allowLongLivedKeys',
   'identity-center': 'IAM Identity Center sign-in (set up with `bedrock-bridge login`); signs in on start when needed',
@@ -73,12 +73,22 @@ export async function resolveCredentials(name: string, context: CredentialOption
   if (!Object.hasOwn(DESCRIPTIONS, name)) {
     throw new UnknownCredentialSourceError(`Unknown --auth source "${name}". Choose one of: ${credentialSourceNames().join(', ')}.`);
   }
-  if (name === 'default') return { provider: undefined, source: null };
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (name === 'default') {
+    // The SDK's chain, but what it finds in ~/.aws obeys the long-lived-keys rule like aws-profile.
+    const { defaultChainProvider } = await import('../credentials/aws-sdk-sources.ts');
+    const allow = (context.settings.auth as { allowLongLivedKeys?: unknown }).allowLongLivedKeys;
+    const provider = defaultChainProvider({
+      ...(typeof allow === 'boolean' ? { allowLongLivedKeys: allow } : {}),
+      region: context.region,
+      onWarning: (warning) => log(`Warning: ${warning}`),
+    });
+    return { provider, source: null };
+  }
   const kind = name as CredentialSourceKind;
   // Loaded only when used, so `serve` with the default chain never touches the vault.
   const { createCredentialSource } = await import('../credentials/index.ts');
   const { terminalSignInUi } = await import('./open-browser.ts');
-  const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
     const source = await createCredentialSource(
       { ...(context.settings.auth as Record<string, unknown>), source: kind },

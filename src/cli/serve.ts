@@ -149,8 +149,12 @@ function parsePort(value: string): number {
   return port;
 }
 
-/** Parses flags, starts everything, prints the base URL. Returns null after printing help. */
-export async function startServe(argv: string[], io: ServeIo = defaultIo): Promise<ServeHandle | null> {
+/**
+ * Parses flags, starts everything, prints the base URL. Returns null after printing help.
+ * `onReady` gets the handle once the server is listening, before the banner says so: whoever reacts
+ * to the banner (a supervisor sending SIGTERM at once) then finds the signal handlers in place.
+ */
+export async function startServe(argv: string[], io: ServeIo = defaultIo, onReady?: (handle: ServeHandle) => void): Promise<ServeHandle | null> {
   const { values } = parseArgs({
     args: argv,
     allowPositionals: false,
@@ -283,18 +287,8 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
     gateway.events.on('request-finished', (event) => io.stderr(formatRequestLine(event)));
   }
 
-  io.stdout('Bedrock Bridge is ready.');
-  io.stdout(`  Base URL:    ${gateway.url}`);
-  io.stdout(`  API key:     ${generatedKey ? `${apiKey}  (generated for this run; set --api-key or BEDROCK_BRIDGE_API_KEY to keep one)` : '(as configured)'}`);
-  io.stdout(`  Region:      ${region}`);
-  io.stdout(`  Default:     ${describeDefaultModel(models)}`);
-  io.stdout(`  Credentials: ${credentialLabel}`);
-  io.stdout(`  Usage:       ${describeUsage(usage)}`);
-  if (settingsPath) io.stdout(`  Settings:    ${settingsPath}`);
-  io.stdout('Press Ctrl+C to stop.');
-
   let stopping: Promise<void> | null = null;
-  return {
+  const handle: ServeHandle = {
     gateway,
     stop(graceMs = settings.shutdownGraceMs) {
       stopping ??= (async () => {
@@ -307,14 +301,76 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo): Promi
       return stopping;
     },
   };
+  onReady?.(handle);
+
+  io.stdout('Bedrock Bridge is ready.');
+  io.stdout(`  Base URL:    ${gateway.url}`);
+  io.stdout(`  API key:     ${generatedKey ? `${apiKey}  (generated for this run; set --api-key or BEDROCK_BRIDGE_API_KEY to keep one)` : '(as configured)'}`);
+  io.stdout(`  Region:      ${region}`);
+  io.stdout(`  Default:     ${describeDefaultModel(models)}`);
+  io.stdout(`  Credentials: ${credentialLabel}`);
+  io.stdout(`  Usage:       ${describeUsage(usage)}`);
+  if (settingsPath) io.stdout(`  Settings:    ${settingsPath}`);
+  io.stdout('Press Ctrl+C to stop.');
+  return handle;
 }
 
-/** `bedrock-bridge serve`: runs until SIGINT/SIGTERM, then drains in-flight requests and exits 0. */
+/**
+ * `bedrock-bridge serve`: runs until SIGINT/SIGTERM, then drains in-flight requests and exits 0. The
+ * handlers are in place before the ready banner; a signal while still starting (perhaps waiting for a
+ * sign-in) ends the process at once, as it would without them.
+ */
 export async function runServe(argv: string[], io: ServeIo = defaultIo): Promise<number> {
+  let running: ServeHandle | null = null;
+  let finished!: (code: number) => void;
+  const stopped = new Promise<number>((resolve) => {
+    finished = resolve;
+  });
+  const settle = (code: number) => {
+    removeHandlers();
+    finished(code);
+  };
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!running) {
+      // Nothing to drain yet: let the signal do what it does by default.
+      removeHandlers();
+      process.kill(process.pid, signal);
+      return;
+    }
+    if (signalled) {
+      io.stderr(`Received ${signal} while stopping: stopping now, cutting what is still in flight.`);
+      settle(1);
+      return;
+    }
+    signalled = true;
+    const inFlight = running.gateway.inFlight;
+    io.stdout(`Received ${signal}: no longer accepting connections${inFlight > 0 ? `, finishing ${inFlight} request(s) in flight` : ''}.`);
+    running.stop().then(
+      () => {
+        io.stdout('Bedrock Bridge stopped.');
+        settle(0);
+      },
+      (error: unknown) => {
+        io.stderr(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+        settle(1);
+      },
+    );
+  };
+  const removeHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
   let handle: ServeHandle | null;
   try {
-    handle = await startServe(argv, io);
+    handle = await startServe(argv, io, (ready) => {
+      running = ready;
+    });
   } catch (error) {
+    removeHandlers();
     if (error instanceof SettingsError || error instanceof CredentialSourceError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       io.stderr(`bedrock-bridge serve: ${error.message}`);
       return 2;
@@ -326,32 +382,9 @@ export async function runServe(argv: string[], io: ServeIo = defaultIo): Promise
     io.stderr(`bedrock-bridge serve: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     return 1;
   }
-  if (!handle) return 0;
-  const running = handle;
-
-  return new Promise<number>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (signalled) {
-        io.stderr(`Received ${signal} again: stopping now.`);
-        resolve(1);
-        return;
-      }
-      signalled = true;
-      const inFlight = running.gateway.inFlight;
-      io.stdout(`Received ${signal}: no longer accepting connections${inFlight > 0 ? `, finishing ${inFlight} request(s) in flight` : ''}.`);
-      running.stop().then(
-        () => {
-          io.stdout('Bedrock Bridge stopped.');
-          resolve(0);
-        },
-        (error: unknown) => {
-          io.stderr(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`);
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  if (!handle) {
+    removeHandlers();
+    return 0;
+  }
+  return stopped;
 }

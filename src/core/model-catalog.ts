@@ -165,6 +165,34 @@ export function baseModelId(modelId: string): string {
   return modelId.replace(ARN_PREFIX_PATTERN, '').replace(GEO_PREFIX_PATTERN, '');
 }
 
+// The geography prefix of system-defined profiles by a region's first part (us-east-1 -> us).
+const GEOGRAPHY_PREFIX: Record<string, string> = { us: 'us', eu: 'eu', ap: 'apac', ca: 'ca' };
+
+/** us-gov-west-1 -> us-gov, ap-south-1 -> apac; a geography without a known prefix keeps its own name. */
+function geographyOf(region: string): string {
+  if (region.startsWith('us-gov-')) return 'us-gov';
+  const part = region.split('-')[0]!;
+  return GEOGRAPHY_PREFIX[part] ?? part;
+}
+
+/**
+ * The system-defined id an application inference profile behaves like, from the model ARNs it routes
+ * to (ListInferenceProfiles' `models`): the foundation model id when it routes to one region,
+ * `<geography>.<model>` across regions of one geography, `global.<model>` when it lists the
+ * region-less ARN of a global profile or spans geographies. Model traits and prices follow from it
+ * (a cross-region profile is priced as one). Null when the list is empty or names several models.
+ */
+export function profileRouteId(modelArns: readonly string[]): string | null {
+  const models = new Set(modelArns.map(baseModelId));
+  if (models.size !== 1) return null;
+  const model = [...models][0]!;
+  const regions = new Set(modelArns.map((arn) => arn.split(':')[3] ?? ''));
+  if (regions.size === 1 && !regions.has('')) return model;
+  if (regions.has('')) return `global.${model}`;
+  const geographies = new Set([...regions].map(geographyOf));
+  return geographies.size === 1 ? `${[...geographies][0]}.${model}` : `global.${model}`;
+}
+
 export function modelTraits(modelId: string): ModelTraits {
   const cached = traitCache.get(modelId);
   if (cached) return cached;

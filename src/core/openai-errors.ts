@@ -176,6 +176,8 @@ function unreachableError(failure: SystemErrorLike): OpenAIError {
  *   in again, not to ask an administrator for a permission (that is what 403 says)
  * - SignInRequiredError (ours) 401 `sign_in_required`
  * - NotEntitledError (ours: the org gateway refused credentials) 403 permission_error `not_entitled`
+ * - CredentialConfigurationError (ours: e.g. long-lived keys refused by settings) 401
+ *   `aws_credentials_refused`: no credentials this server may use; its message names the setting
  * - Bedrock (or the configured endpoint) unreachable 502 `upstream_unreachable`: refused, unresolvable,
  *   no route, connect timed out; a connection that broke mid-request 502; SDK timeouts 504
  */
@@ -194,6 +196,8 @@ export function fromBedrockError(error: unknown): OpenAIError {
       return new OpenAIError(401, message, { type: 'authentication_error', code: 'sign_in_required' });
     case 'NotEntitledError':
       return new OpenAIError(403, message, { type: 'permission_error', code: 'not_entitled' });
+    case 'CredentialConfigurationError':
+      return new OpenAIError(401, message, { type: 'authentication_error', code: 'aws_credentials_refused' });
     case 'ValidationException':
       return new OpenAIError(400, message, {
         type: 'invalid_request_error',

@@ -34,6 +34,11 @@ export interface RequestFinishedEvent {
   requestedModel: string | null;
   /** The Bedrock model id / inference profile / ARN it resolved to; null if it did not resolve. */
   modelId: string | null;
+  /**
+   * For an application inference profile, the system-defined id it behaves like (see
+   * profileRouteId in model-catalog.ts), which prices it; otherwise (or when not found) modelId.
+   */
+  effectiveModelId: string | null;
   region: string;
   stream: boolean;
   /**

@@ -147,15 +147,15 @@ export interface OrgModelChoices {
 }
 
 /**
- * The alias map the server resolves with: the org's aliases, the built-in ones, then the settings'
- * (and flags') on top. `default` is not kept as an alias: it always means the default model (the
+ * The alias map the server resolves with: the built-in aliases, the org's over them (an org names its
+ * own models for the familiar names), then the settings' (and flags') on top. `default` is not kept as an alias: it always means the default model (the
  * user's, else the org's, else DEFAULT_MODEL), which is checked against the org's aliases too.
  */
 export function modelMappingOf(settings: Pick<Settings, 'models' | 'defaultModel'>, org: OrgModelChoices = {}): ModelMapping {
   const { default: _default, ...models } = settings.models;
   const { default: orgDefault, ...orgAliases } = org.aliases ?? {};
   const mapping: ModelMapping = {
-    aliases: { ...orgAliases, ...DEFAULT_ALIASES, ...models },
+    aliases: { ...DEFAULT_ALIASES, ...orgAliases, ...models },
     defaultModel: configuredDefaultModel(settings) ?? org.defaultModel ?? orgDefault ?? DEFAULT_MODEL,
   };
   if (defaultModelId(mapping) === null) {

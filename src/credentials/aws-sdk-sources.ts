@@ -1,30 +1,29 @@
-import { fromEnv, fromIni } from '@aws-sdk/credential-providers';
+import { fromEnv, fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { SignInRequiredError } from './sign-in-required-error.ts';
 import { CredentialConfigurationError } from './errors.ts';
 import { SignInRequiredSignal } from './credential-source.ts';
 import type { CredentialSource, CredentialSourceKind, CredentialStatus, SignedInIdentity } from './credential-source.ts';
+import { LONG_LIVED_KEYS_WARNING, policedProvider } from './long-lived-keys.ts';
+import type { PolicedCredentials } from './long-lived-keys.ts';
 import { createRefreshingProvider } from './refreshing-provider.ts';
 import type { RefreshingProvider } from './refreshing-provider.ts';
 import { sessionNameFromArn } from './util.ts';
 
-export const LONG_LIVED_KEYS_WARNING =
-  'Long-lived AWS access keys (an IAM user key without a session token) are in use because settings allow them. Prefer Identity Center or your org gateway: these keys do not expire.';
+export { LONG_LIVED_KEYS_WARNING, isLongLived } from './long-lived-keys.ts';
 
 export interface SdkSourceOptions {
-  /** Allow IAM user keys without a session token (warns). aws-profile refuses them otherwise. */
+  /**
+   * Long-lived keys (IAM user keys, no session token). aws-profile refuses them unless true; env
+   * accepts its own unless false. Either way they warn.
+   */
   allowLongLivedKeys?: boolean;
-  /** STS region for identity(); default AWS_REGION or us-east-1. */
+  /** STS region for identity() (and a role profile's AssumeRole); default AWS_REGION or us-east-1. */
   region?: string;
   stsEndpoint?: string;
   refreshAheadMs?: number;
   now?: () => number;
-}
-
-/** A credential is long-lived when it has no session token (IAM user access keys). */
-export function isLongLived(credentials: AwsCredentialIdentity): boolean {
-  return !credentials.sessionToken;
 }
 
 /**
@@ -51,34 +50,26 @@ abstract class SdkCredentialSource implements CredentialSource {
     this.credentials = this.provider.provider;
   }
 
-  protected abstract inner(): AwsCredentialIdentityProvider;
+  /** The SDK provider under the long-lived-keys policy (policedProvider). */
+  protected abstract inner(): () => Promise<PolicedCredentials>;
   /** Turns the SDK's error into ours (e.g. an ended `aws sso login` session -> SignInRequiredError). */
   protected abstract translate(error: unknown): unknown;
-  protected abstract longLivedAllowedByDefault(): boolean;
 
-  async #fetch(): Promise<AwsCredentialIdentity> {
-    let credentials: AwsCredentialIdentity;
+  async #fetch(): Promise<PolicedCredentials['credentials']> {
+    let fetched: PolicedCredentials;
     try {
-      credentials = await this.inner()();
+      fetched = await this.inner()();
     } catch (error) {
-      const translated = this.translate(error);
+      // Our own refusal (long-lived keys) says what to do already; translating it could misname it.
+      const translated = error instanceof CredentialConfigurationError ? error : this.translate(error);
       this.#lastError = translated;
       if (translated instanceof SignInRequiredError) this.signal.raise();
       throw translated;
     }
-    if (isLongLived(credentials)) {
-      if (!this.options.allowLongLivedKeys && !this.longLivedAllowedByDefault()) {
-        throw new CredentialConfigurationError(
-          `Refusing long-lived AWS access keys (${this.kind}): Bedrock Bridge uses short-lived credentials only. Use an \`aws sso login\` or credential_process profile, or set "allowLongLivedKeys": true in settings if you accept the risk.`,
-        );
-      }
-      this.#warning = LONG_LIVED_KEYS_WARNING;
-    } else {
-      this.#warning = null;
-    }
+    this.#warning = fetched.longLivedKeysInUse ? LONG_LIVED_KEYS_WARNING : null;
     this.#lastError = null;
     this.signal.reset();
-    return credentials;
+    return fetched.credentials;
   }
 
   onSignInRequired(listener: () => void): () => void {
@@ -122,20 +113,24 @@ abstract class SdkCredentialSource implements CredentialSource {
   }
 }
 
-/** `env`: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (CI, aws-vault exec). Long-lived keys warn. */
+/**
+ * `env`: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (CI, aws-vault exec), read by
+ * fromEnv alone: never a file under ~/.aws, whatever AWS_PROFILE says. Long-lived keys warn.
+ */
 export class EnvSource extends SdkCredentialSource {
   readonly kind = 'env' as const;
-  readonly #inner = fromEnv();
-  protected inner(): AwsCredentialIdentityProvider {
+  readonly #inner = policedProvider(
+    { allow: false, acceptEnvironmentKeys: this.options.allowLongLivedKeys !== false, source: 'env' },
+    {},
+    () => fromEnv(),
+  );
+  protected inner(): () => Promise<PolicedCredentials> {
     return this.#inner;
   }
   protected translate(error: unknown): unknown {
     return new CredentialConfigurationError(
       `No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)${error instanceof Error ? `: ${error.message}` : ''}`,
     );
-  }
-  protected longLivedAllowedByDefault(): boolean {
-    return true;
   }
 }
 
@@ -146,23 +141,32 @@ export interface AwsProfileSourceOptions extends SdkSourceOptions {
   configFilepath?: string;
 }
 
-/** `aws-profile`: an existing AWS CLI profile through the SDK's providers. Long-lived keys refused unless allowed. */
+/**
+ * `aws-profile`: an existing AWS CLI profile through the SDK's providers. Long-lived keys are refused
+ * unless allowed, also when they only serve to assume the profile's role (`source_profile`).
+ */
 export class AwsProfileSource extends SdkCredentialSource {
   readonly kind = 'aws-profile' as const;
   readonly profile: string;
-  readonly #inner: AwsCredentialIdentityProvider;
+  readonly #inner: () => Promise<PolicedCredentials>;
 
   constructor(options: AwsProfileSourceOptions = {}) {
     super(options);
     this.profile = options.profile ?? process.env.AWS_PROFILE ?? 'default';
-    this.#inner = fromIni({
-      profile: this.profile,
-      ignoreCache: true,
-      ...(options.filepath ? { filepath: options.filepath } : {}),
-      ...(options.configFilepath ? { configFilepath: options.configFilepath } : {}),
-    });
+    this.#inner = policedProvider(
+      { allow: options.allowLongLivedKeys === true, acceptEnvironmentKeys: false, source: `aws-profile "${this.profile}"` },
+      { region: options.region, profile: this.profile },
+      (roleAssumer) =>
+        fromIni({
+          profile: this.profile,
+          ignoreCache: true,
+          roleAssumer,
+          ...(options.filepath ? { filepath: options.filepath } : {}),
+          ...(options.configFilepath ? { configFilepath: options.configFilepath } : {}),
+        }),
+    );
   }
-  protected inner(): AwsCredentialIdentityProvider {
+  protected inner(): () => Promise<PolicedCredentials> {
     return this.#inner;
   }
   protected translate(error: unknown): unknown {
@@ -172,7 +176,41 @@ export class AwsProfileSource extends SdkCredentialSource {
     }
     return error;
   }
-  protected longLivedAllowedByDefault(): boolean {
-    return false;
-  }
+}
+
+export interface DefaultChainOptions {
+  /** As for env: environment keys pass unless false; keys from the shared files only when true. */
+  allowLongLivedKeys?: boolean;
+  /** Region of a role profile's AssumeRole when the profile names none. */
+  region?: string;
+  /** Told once when long-lived keys are in use (allowed). */
+  onWarning?: (warning: string) => void;
+}
+
+/**
+ * `serve --auth default`: the SDK's default chain (environment, AWS_PROFILE or the `default` profile,
+ * `aws sso login`, credential_process, web identity, container and instance roles), under the same
+ * rule as aws-profile for what it finds in ~/.aws, and as env for the environment's keys. Not a
+ * CredentialSource: the chain has no single identity or sign-in to report.
+ */
+export function defaultChainProvider(options: DefaultChainOptions = {}): AwsCredentialIdentityProvider {
+  const profile = process.env.AWS_PROFILE;
+  const policed = policedProvider(
+    {
+      allow: options.allowLongLivedKeys === true,
+      acceptEnvironmentKeys: options.allowLongLivedKeys !== false,
+      source: `the AWS SDK default chain, profile "${profile ?? 'default'}"`,
+    },
+    { region: options.region, profile },
+    (roleAssumer) => fromNodeProviderChain({ roleAssumer }),
+  );
+  let warned = false;
+  return async (properties) => {
+    const { credentials, longLivedKeysInUse } = await policed(properties);
+    if (longLivedKeysInUse && !warned) {
+      warned = true;
+      options.onWarning?.(LONG_LIVED_KEYS_WARNING);
+    }
+    return credentials;
+  };
 }

@@ -1,8 +1,13 @@
 /** The org gateway answered 403: the user signed in but is not entitled to Bedrock. Servers map it to 403. */
 export class NotEntitledError extends Error {
   override readonly name = 'NotEntitledError';
-  constructor(message = 'Your organisation has not granted you access to Amazon Bedrock through Bedrock Bridge. Ask your administrator to add you.') {
-    super(message);
+  /** The org's own reason from the 403, when it gave one (already one short line). */
+  readonly orgReason: string | null;
+  constructor(orgReason: string | null = null) {
+    super(
+      `Not entitled: you are signed in, but your organisation does not let you use Amazon Bedrock through Bedrock Bridge${orgReason ? ` (the org gateway says: ${orgReason})` : ''}. Signing in again does not help; ask your administrator for access.`,
+    );
+    this.orgReason = orgReason;
   }
 }
 

@@ -52,6 +52,13 @@ export interface RoleChoice {
   roleName: string;
 }
 
+/**
+ * A new sign-in registers the client again when its secret expires within this margin: the session's
+ * refresh token works only as long as the client that obtained it, so a session begun on a secret about
+ * to expire would be cut short. A day costs little: a registration lives 90 days.
+ */
+const REGISTRATION_RENEW_MARGIN_MS = 86_400_000;
+
 /** Errors after which only a new device-flow sign-in helps. */
 const SESSION_OVER = new Set([
   'InvalidGrantException',
@@ -106,32 +113,44 @@ export class IdentityCenterSource extends DeviceFlowSource {
     return this.#settings;
   }
 
-  async #registration(forceNew = false): Promise<Registration> {
-    const scope = `${this.#settings.region}|${this.#settings.oidcEndpoint ?? ''}`;
-    if (!forceNew) {
-      const stored = await this.vault.get(IDC_KEYS.registration);
-      if (stored) {
-        try {
-          const registration = JSON.parse(stored) as Registration;
-          // Re-register a day before the secret expires.
-          if (registration.scope === scope && registration.expiresAt - this.now() > 86_400_000) return registration;
-        } catch {
-          // fall through to a new registration
-        }
-      }
+  /** Which OIDC service a stored registration belongs to (another region or endpoint means another client). */
+  get #registrationScope(): string {
+    return `${this.#settings.region}|${this.#settings.oidcEndpoint ?? ''}`;
+  }
+
+  async #storedRegistration(): Promise<Registration | null> {
+    const stored = await this.vault.get(IDC_KEYS.registration);
+    if (!stored) return null;
+    try {
+      const registration = JSON.parse(stored) as Registration;
+      return registration.scope === this.#registrationScope ? registration : null;
+    } catch {
+      return null;
     }
+  }
+
+  /**
+   * The client a new sign-in runs as: the stored registration while its secret has more than
+   * REGISTRATION_RENEW_MARGIN_MS to live, else a new one. A new one is only stored once the sign-in
+   * succeeds (#keepRegistration): until then the current session's refresh token still needs the old one.
+   */
+  async #registrationForSignIn(forceNew = false): Promise<Registration> {
+    const stored = forceNew ? null : await this.#storedRegistration();
+    if (stored && stored.expiresAt - this.now() > REGISTRATION_RENEW_MARGIN_MS) return stored;
     const out = await this.#oidc.send(
       new RegisterClientCommand({ clientName: this.#clientName, clientType: 'public', scopes: ['sso:account:access'] }),
     );
     if (!out.clientId || !out.clientSecret) throw new Error('Identity Center did not return a client registration');
-    const registration: Registration = {
+    return {
       clientId: out.clientId,
       clientSecret: out.clientSecret,
       expiresAt: (out.clientSecretExpiresAt ?? 0) * 1000,
-      scope,
+      scope: this.#registrationScope,
     };
+  }
+
+  async #keepRegistration(registration: Registration): Promise<void> {
     await this.vault.set(IDC_KEYS.registration, JSON.stringify(registration));
-    return registration;
   }
 
   /**
@@ -140,7 +159,7 @@ export class IdentityCenterSource extends DeviceFlowSource {
    */
   async signIn(options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.restore();
-    let registration = await this.#registration();
+    let registration = await this.#registrationForSignIn();
     let authorization;
     try {
       authorization = await this.#oidc.send(
@@ -148,7 +167,7 @@ export class IdentityCenterSource extends DeviceFlowSource {
       );
     } catch (error) {
       if (errorName(error) !== 'InvalidClientException') throw error;
-      registration = await this.#registration(true);
+      registration = await this.#registrationForSignIn(true);
       authorization = await this.#oidc.send(
         new StartDeviceAuthorizationCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, startUrl: this.#settings.startUrl }),
       );
@@ -185,11 +204,17 @@ export class IdentityCenterSource extends DeviceFlowSource {
         }
       },
     });
+    await this.#keepRegistration(registration);
   }
 
-  /** Trades the refresh token for a new access token; the org ending the session ends it here too. */
+  /**
+   * Trades the refresh token for a new access token; the org ending the session ends it here too.
+   * Always as the client the session signed in with (a refresh token is bound to it), even when its
+   * secret is near expiry: registering anew here would end a session that could still be renewed.
+   */
   protected async renewAccessToken(refreshToken: string): Promise<TokenGrant> {
-    const registration = await this.#registration();
+    const registration = await this.#storedRegistration();
+    if (!registration) return await this.session.end();
     try {
       return grantOf(
         await this.#oidc.send(
@@ -326,7 +351,8 @@ export class IdentityCenterSource extends DeviceFlowSource {
     if (!(current && (await logout(current))) && refreshToken) {
       // The access token is no longer accepted: renew it once so the session really ends server-side.
       try {
-        const registration = await this.#registration();
+        const registration = await this.#storedRegistration();
+        if (!registration) throw new Error('no client registration: the session cannot be renewed');
         const renewed = await this.#oidc.send(
           new CreateTokenCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, grantType: 'refresh_token', refreshToken }),
         );

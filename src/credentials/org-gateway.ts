@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { CredentialConfigurationError, NotEntitledError, SignInFailedError } from './errors.ts';
+import { SignInRequiredError } from './sign-in-required-error.ts';
 import type { SignInUi, SignedInIdentity } from './credential-source.ts';
 import { DeviceFlowSource } from './device-flow-source.ts';
 import type { TokenGrant } from './token-session.ts';
@@ -7,6 +8,7 @@ import type { TokenVault } from './vault.ts';
 import type { OrgGatewaySettings } from './settings.ts';
 import { ORG_GATEWAY_WELL_KNOWN_PATH } from './org-gateway-contract.ts';
 import type { OrgGatewayDocument } from './org-gateway-contract.ts';
+import { errorBodyReason } from '../core/error-body-reason.ts';
 
 export const ORG_KEYS = {
   accessToken: 'org-gateway/access-token',
@@ -182,6 +184,28 @@ export class OrgGatewaySource extends DeviceFlowSource {
         throw new SignInFailedError('error', `Sign-in failed: ${body.error_description ?? body.error ?? `HTTP ${status}`}`);
       },
     });
+    await this.#checkEntitlement();
+  }
+
+  /**
+   * The IdP says who the user is; only the gateway says whether the org lets them use Bedrock. Asking
+   * it right after sign-in keeps a session that can never serve a request out of the vault: on 403 the
+   * tokens are revoked and wiped, and the sign-in fails with the "not entitled" message. Any other
+   * failure (gateway briefly down) leaves the sign-in in place; the first request retries.
+   */
+  async #checkEntitlement(): Promise<void> {
+    try {
+      await this.credentials();
+    } catch (error) {
+      if (error instanceof NotEntitledError) {
+        await this.signOut();
+        throw error;
+      }
+      if (error instanceof SignInRequiredError) {
+        // The session already ended itself (tokens wiped): the gateway rejects tokens fresh from its own IdP.
+        throw new SignInFailedError('error', 'The org gateway did not accept the sign-in (HTTP 401 for a new token). Ask your administrator to check its OIDC settings.');
+      }
+    }
   }
 
   /** The OIDC access token for the audit endpoint; pass forceRefresh after a 401. */
@@ -216,17 +240,7 @@ export class OrgGatewaySource extends DeviceFlowSource {
         return this.session.end();
       }
     }
-    if (response.status === 403) {
-      let detail = '';
-      try {
-        detail = ((await response.json()) as { error_description?: string }).error_description ?? '';
-      } catch {
-        // no body
-      }
-      throw new NotEntitledError(
-        `Your organisation has not granted you access to Amazon Bedrock through Bedrock Bridge${detail ? ` (${detail})` : ''}. Ask your administrator to add you.`,
-      );
-    }
+    if (response.status === 403) throw new NotEntitledError(await errorBodyReason(response));
     if (!response.ok) {
       await response.body?.cancel();
       throw new Error(`The org gateway's credentials endpoint answered HTTP ${response.status}`);

@@ -32,7 +32,10 @@ const FIVE_MINUTES = 5 * 60_000;
  * - only one fetch runs at a time, however many callers wait;
  * - while the current credentials are still valid, an early refresh runs in the background and
  *   its failure never fails a caller; callers keep getting the current credentials;
- * - only when no valid credentials remain does a caller wait for (and see the error of) a fetch.
+ * - only when no valid credentials remain does a caller wait for (and see the error of) a fetch;
+ * - `{ forceRefresh: true }` (the SDK's flag; the audit sync sends it after a 401) fetches at once
+ *   even while the cached credentials look fresh, sharing a fetch already in flight; its failure
+ *   fails only the forced callers and leaves the cached credentials in place.
  * Every credential it returns carries `expiration` when the source had one, so the SDK keeps
  * asking (a credential without expiration is treated by the SDK as constant forever).
  */
@@ -83,7 +86,9 @@ export function createRefreshingProvider(options: RefreshingProviderOptions): Re
     return attempt;
   };
 
-  const provider: AwsCredentialIdentityProvider = async () => {
+  const provider: AwsCredentialIdentityProvider = async (properties?: { forceRefresh?: boolean }) => {
+    // The caller saw these credentials refused (e.g. revoked before their expiry): the cache's idea of fresh is wrong.
+    if (properties?.forceRefresh) return fetchOnce();
     const t = now();
     if (cached && t < refreshAt) return cached;
     if (cached && t < usableUntil) {

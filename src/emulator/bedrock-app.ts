@@ -23,6 +23,8 @@ export interface BedrockAppDeps {
   registry: CredentialRegistry;
   recorder: RequestRecorder;
   catalog: ModelCatalog;
+  /** Most inference profiles per ListInferenceProfiles page, whatever `maxResults` asks (default 1000, the API's cap). */
+  profilePageSize?: number;
 }
 
 const BEDROCK_SERVICES = ['bedrock'] as const;
@@ -125,6 +127,7 @@ function converseStreamEvents(reply: ScriptedReply): StreamEvent[] {
 /** The Bedrock runtime and control-plane routes, SigV4/Bearer-authenticated, recorded. */
 export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
   const { registry, recorder, catalog } = deps;
+  const profilePageSize = deps.profilePageSize ?? 1000;
   const promptCache = new Set<string>();
   const app = new Hono<NodeBindings>();
 
@@ -160,7 +163,10 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
       return { requestId, entry, finish, raw, error: errorResponse({ type: auth.errorType, message: auth.message, status: auth.status }, requestId) };
     }
     entry.auth = auth.scheme;
-    if (auth.scheme === 'sigv4') entry.accessKeyId = auth.accessKeyId;
+    if (auth.scheme === 'sigv4') {
+      entry.accessKeyId = auth.accessKeyId;
+      entry.signingRegion = auth.region;
+    }
     return { requestId, entry, finish, raw };
   }
 
@@ -429,9 +435,10 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
         offset = Number(m[1]);
       }
       const all: InferenceProfileSummary[] = catalog.profiles.filter((p) => type === undefined || p.type === type);
-      const page = all.slice(offset, offset + maxResults);
-      const payload: Record<string, unknown> = { inferenceProfileSummaries: page };
-      if (offset + maxResults < all.length) payload.nextToken = Buffer.from(`offset:${offset + maxResults}`).toString('base64url');
+      // Like the real API, a page may hold fewer than maxResults: only nextToken says whether more follow.
+      const end = offset + Math.min(maxResults, profilePageSize);
+      const payload: Record<string, unknown> = { inferenceProfileSummaries: all.slice(offset, end) };
+      if (end < all.length) payload.nextToken = Buffer.from(`offset:${end}`).toString('base64url');
       entry.status = 200;
       finish();
       return jsonResponse(payload, requestId);

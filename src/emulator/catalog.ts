@@ -105,8 +105,10 @@ const PROFILE_REGIONS: Record<string, string[]> = {
 const PROFILE_LABEL: Record<string, string> = { us: 'US', global: 'Global' };
 const CREATED_AT = '2025-10-01T00:00:00.000Z';
 
-/** The id of the one application inference profile (it routes to the US Claude Sonnet 4.5 profile). */
+/** The id of the chat application inference profile (it routes to the US Claude Sonnet 4.5 profile). */
 export const APPLICATION_PROFILE_ID = 'a1b2c3d4e5f6';
+/** The id of the embeddings application inference profile (Titan Text Embeddings V2, in the emulator's region only). */
+export const EMBEDDINGS_APPLICATION_PROFILE_ID = 'f6e5d4c3b2a1';
 
 export interface ResolvedModel {
   model: EmulatedModel;
@@ -161,6 +163,17 @@ export class ModelCatalog {
       type: 'APPLICATION',
       createdAt: '2025-11-01T00:00:00.000Z',
       updatedAt: '2025-11-01T00:00:00.000Z',
+    });
+    profiles.push({
+      inferenceProfileName: 'search-index',
+      inferenceProfileId: EMBEDDINGS_APPLICATION_PROFILE_ID,
+      inferenceProfileArn: `arn:aws:bedrock:${region}:${EMULATOR_ACCOUNT_ID}:application-inference-profile/${EMBEDDINGS_APPLICATION_PROFILE_ID}`,
+      description: 'Application inference profile for embeddings (tag team=search).',
+      models: [{ modelArn: `arn:aws:bedrock:${region}::foundation-model/amazon.titan-embed-text-v2:0` }],
+      status: 'ACTIVE',
+      type: 'APPLICATION',
+      createdAt: '2025-11-02T00:00:00.000Z',
+      updatedAt: '2025-11-02T00:00:00.000Z',
     });
     this.profiles = profiles;
 

@@ -40,6 +40,11 @@ export interface EmulatorOptions {
   services?: Hono<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** How many requests the recorder keeps (default 1000). */
   recorderLimit?: number;
+  /**
+   * Most inference profiles per ListInferenceProfiles page (default 1000, the API's cap), whatever the
+   * client's `maxResults`: a small value makes a client that asks for everything follow `nextToken`.
+   */
+  profilePageSize?: number;
 }
 
 export interface RunningEmulator {
@@ -68,7 +73,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const catalog = new ModelCatalog(region);
 
   const app = new Hono<NodeBindings>();
-  app.route('/', createBedrockApp({ registry, recorder, catalog }));
+  const { profilePageSize } = options;
+  if (profilePageSize !== undefined && !(Number.isInteger(profilePageSize) && profilePageSize >= 1)) {
+    throw new RangeError(`profilePageSize must be a positive integer, got ${profilePageSize}`);
+  }
+  app.route('/', createBedrockApp({ registry, recorder, catalog, profilePageSize }));
   for (const service of options.services ?? []) app.route('/', service);
   app.notFound((c) => {
     const err = awsError({ type: 'UnknownOperationException', message: `No operation matches ${c.req.method} ${c.req.path}`, status: 404 });

@@ -32,6 +32,8 @@ export interface RecordedRequest {
   /** 'sigv4', 'bearer', or 'none' when authentication failed or was absent. */
   auth: 'sigv4' | 'bearer' | 'none';
   accessKeyId?: string;
+  /** The region of the SigV4 credential scope: the region the client signed for (sigv4 only). */
+  signingRegion?: string;
   /** Attempt number from the SDK's amz-sdk-request header (1 when absent). */
   attempt: number;
   /** HTTP status answered (200 for a stream even if an exception frame followed). */

@@ -6,9 +6,11 @@ import type { SigV4FailureReason } from './sigv4.ts';
 
 /**
  * AWS STS, awsQuery protocol (form-encoded POST /, XML answers), as @aws-sdk/client-sts speaks it.
- * Only GetCallerIdentity: the Identity Center user's name is the assumed-role session name, and the
+ * GetCallerIdentity: the Identity Center user's name is the assumed-role session name, and the
  * audit collector replays a signed GetCallerIdentity (with a signed `x-bedrock-bridge-audience`
- * header) here to learn who sent usage.
+ * header) here to learn who sent usage. AssumeRole, so that AWS CLI role profiles (`role_arn` +
+ * `source_profile`) run through the SDK's own role assumer: any known caller may assume any role,
+ * and gets session credentials named after RoleSessionName.
  */
 const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
@@ -67,6 +69,23 @@ const STS_FAILURES: Record<SigV4FailureReason, [number, string]> = {
   'content-sha256-mismatch': [400, 'SignatureDoesNotMatch'],
 };
 
+/** `arn:aws:iam::123456789012:role/Name` -> session credentials for `arn:aws:sts::123456789012:assumed-role/Name/<session>`. */
+function assumeRole(registry: CredentialRegistry, params: URLSearchParams, requestId: ReturnType<typeof randomUUID>): Response {
+  const role = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(params.get('RoleArn') ?? '');
+  const sessionName = params.get('RoleSessionName') ?? '';
+  if (!role || !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+    return stsErrorResponse(400, 'ValidationError', 'RoleArn must be an IAM role ARN and RoleSessionName 2-64 characters', requestId);
+  }
+  const assumedRoleArn = `arn:aws:sts::${role[1]}:assumed-role/${role[2]}`;
+  const issued = registry.issue(sessionName, assumedRoleArn, (Number(params.get('DurationSeconds')) || 3600) * 1000);
+  const identity = callerIdentityOf({ user: sessionName, assumedRoleArn });
+  return xml(
+    `<AssumeRoleResponse xmlns="${XMLNS}"><AssumeRoleResult><Credentials><AccessKeyId>${issued.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(issued.secretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(issued.sessionToken)}</SessionToken><Expiration>${issued.expiration.toISOString()}</Expiration></Credentials><AssumedRoleUser><Arn>${xmlEscape(identity.arn)}</Arn><AssumedRoleId>${xmlEscape(identity.userId)}</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    200,
+    requestId,
+  );
+}
+
 export function createStsEmulator(registry: CredentialRegistry, options: StsEmulatorOptions = {}): Hono {
   const app = new Hono();
   const handle = async (request: Request): Promise<Response> => {
@@ -97,6 +116,7 @@ export function createStsEmulator(registry: CredentialRegistry, options: StsEmul
     if (version !== '2011-06-15') {
       return stsErrorResponse(400, 'InvalidParameterValue', `Version ${version ?? ''} is not supported`, requestId);
     }
+    if (action === 'AssumeRole') return assumeRole(registry, params, requestId);
     if (action !== 'GetCallerIdentity') {
       return stsErrorResponse(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`, requestId);
     }

@@ -92,8 +92,8 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   app.use(bodyLimitGuard(options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   app.use(jsonBodyGuard());
 
-  const common = { runtime: options.runtime, models };
-  app.post(CHAT_ROUTE, chatCompletionsHandler({ ...common, resolveImage, foundationModelOf: (modelId) => modelList.foundationModelOf(modelId) }));
+  const common = { runtime: options.runtime, models, effectiveModelOf: (modelId: string) => modelList.effectiveModelOf(modelId) };
+  app.post(CHAT_ROUTE, chatCompletionsHandler({ ...common, resolveImage }));
   app.post(EMBEDDINGS_ROUTE, embeddingsHandler({ ...common, concurrency: options.embeddingConcurrency ?? 8 }));
   app.get('/v1/models', listModelsHandler(modelList));
   app.get('/v1/models/:id{.+}', retrieveModelHandler(modelList));

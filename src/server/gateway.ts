@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createAdaptorServer } from '@hono/node-server';
 import type { RequestEventBus } from '../core/request-events.ts';
-import { DEFAULT_HOST, DEFAULT_SHUTDOWN_GRACE_MS, isLoopbackHost } from '../core/settings.ts';
+import { DEFAULT_HOST, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/settings.ts';
 import { createGatewayApp, type GatewayAppOptions } from './app.ts';
 import type { ModelList } from './model-list.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
@@ -12,7 +12,10 @@ import type { ModelMapping } from '../core/model-catalog.ts';
 export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'port' | 'apiKey'> {
   /** Default 8741; 0 picks a free port (the real one is in the result). */
   port?: number;
-  /** Default 127.0.0.1. Anything else is reachable from other machines: the CLI warns. */
+  /**
+   * Default 127.0.0.1. An IPv6 address may be given bare or in brackets (`::1`, `[::1]`). Anything but
+   * loopback is reachable from other machines: the CLI warns.
+   */
   host?: string;
   /** Generated when absent. */
   apiKey?: string;
@@ -50,7 +53,8 @@ export function formatHostForUrl(host: string): string {
 
 /** Creates the app, listens (loopback by default), and returns how to reach and stop it. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
-  const host = options.host ?? DEFAULT_HOST;
+  // listen() takes IPv6 addresses bare; URLs and Host headers put them in brackets.
+  const host = (options.host ?? DEFAULT_HOST).replace(/^\[(.*)\]$/, '$1');
   const apiKey = options.apiKey ?? generateApiKey();
   let handler: ((request: Request, env: unknown) => Response | Promise<Response>) | null = null;
   let inFlight = 0;
@@ -77,13 +81,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   const urlHost = formatHostForUrl(host);
   const extraAllowedHosts = [...(options.extraAllowedHosts ?? [])];
-  // A non-loopback --host is how remote clients address us: accept that address (for a wildcard
-  // bind, every address of this machine) in the Host header.
+  // The bound address is how clients address us (the printed base URL): accept it in the Host header,
+  // and for a wildcard bind every address of this machine. An IP literal or a name the user chose to
+  // bind cannot be a DNS-rebinding page's own name.
   if (host === '0.0.0.0' || host === '::') {
     for (const info of Object.values(networkInterfaces()).flat()) {
       if (info && !info.internal && (host === '::' || info.family === 'IPv4')) extraAllowedHosts.push(`${formatHostForUrl(info.address)}:${port}`);
     }
-  } else if (!isLoopbackHost(host)) {
+  } else {
     extraAllowedHosts.push(`${urlHost}:${port}`);
   }
   const gatewayApp = createGatewayApp({ ...options, apiKey, port, extraAllowedHosts });

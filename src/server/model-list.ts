@@ -4,7 +4,7 @@ import {
   type BedrockClient,
   type InferenceProfileType,
 } from '@aws-sdk/client-bedrock';
-import { baseModelId, defaultModelId, isApplicationInferenceProfile, type ModelMapping } from '../core/model-catalog.ts';
+import { defaultModelId, isApplicationInferenceProfile, profileRouteId, type ModelMapping } from '../core/model-catalog.ts';
 
 /** One entry of OpenAI's `GET /v1/models` list; `bedrock_model_id` says where an alias points. */
 export interface ModelEntry {
@@ -49,8 +49,8 @@ interface BedrockCatalog {
   entries: ModelEntry[];
   /** Every name a model can be looked up by (id and ARN) -> its entry. */
   byName: Map<string, ModelEntry>;
-  /** Application inference profile ARN -> the foundation model id it routes to. */
-  profileModels: Map<string, string>;
+  /** Application inference profile ARN -> the system-defined id it behaves like (see profileRouteId). */
+  profileRoutes: Map<string, string>;
 }
 
 // Bounds the per-profile bookkeeping against a client cycling through made-up ARNs.
@@ -137,19 +137,20 @@ export class ModelList {
   }
 
   /**
-   * The model whose traits shape a request to `modelId`. An application inference profile's ARN says
-   * nothing about its model: that comes from the profile list, read once more when an unknown profile
-   * is first used. Anything else, or a profile that cannot be found, is its own answer.
+   * The model id whose traits shape a request to `modelId` and whose price it costs. An application
+   * inference profile's ARN says nothing about its model: the system-defined id it behaves like
+   * (`us.anthropic...`, or a foundation model id) comes from the profile list, read once more when an
+   * unknown profile is first used. Anything else, or a profile that cannot be found, is its own answer.
    */
-  async foundationModelOf(modelId: string): Promise<string> {
+  async effectiveModelOf(modelId: string): Promise<string> {
     if (!isApplicationInferenceProfile(modelId)) return modelId;
-    const known = this.#cached?.catalog?.profileModels.get(modelId);
+    const known = this.#cached?.catalog?.profileRoutes.get(modelId);
     if (known !== undefined) return known;
     const waitMs = this.#options.profileLookupTimeoutMs ?? 5_000;
     // A control plane that takes connections but never answers (or the SDK's retries of one that
     // refuses them) must not hold a chat request for minutes.
     const current = await withinMs(this.#current(this.#firstLookup(modelId)), waitMs);
-    const found = current?.catalog?.profileModels.get(modelId);
+    const found = current?.catalog?.profileRoutes.get(modelId);
     if (found !== undefined) return found;
     if (!this.#warnedProfiles.has(modelId) && this.#warnedProfiles.size < MAX_TRACKED_PROFILES) {
       this.#warnedProfiles.add(modelId);
@@ -223,7 +224,7 @@ export class ModelList {
     ]);
     const entries: ModelEntry[] = [];
     const byName = new Map<string, ModelEntry>();
-    const profileModels = new Map<string, string>();
+    const profileRoutes = new Map<string, string>();
     const seen = new Set<string>();
     for (const model of foundation.modelSummaries ?? []) {
       if (!model.modelId || seen.has(model.modelId)) continue;
@@ -245,13 +246,13 @@ export class ModelList {
         byName.set(id, entry);
         if (profile.inferenceProfileArn) byName.set(profile.inferenceProfileArn, entry);
         if (profile.inferenceProfileId) byName.set(profile.inferenceProfileId, entry);
-        const modelArn = profile.models?.[0]?.modelArn;
-        if (profile.type === 'APPLICATION' && profile.inferenceProfileArn && modelArn) {
-          profileModels.set(profile.inferenceProfileArn, baseModelId(modelArn));
+        if (profile.type === 'APPLICATION' && profile.inferenceProfileArn) {
+          const route = profileRouteId((profile.models ?? []).flatMap((model) => (model.modelArn ? [model.modelArn] : [])));
+          if (route !== null) profileRoutes.set(profile.inferenceProfileArn, route);
         }
       }
     }
-    return { entries, byName, profileModels };
+    return { entries, byName, profileRoutes };
   }
 
   async #allProfiles(typeEquals: InferenceProfileType) {

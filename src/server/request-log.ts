@@ -20,6 +20,7 @@ export class RequestLog {
   readonly #userAgent: string | null;
   requestedModel: string | null = null;
   modelId: string | null = null;
+  effectiveModelId: string | null = null;
   stream = false;
   usage: TokenUsage = ZERO_USAGE;
   timeToFirstTokenMs: number | null = null;
@@ -59,6 +60,7 @@ export class RequestLog {
       route: this.#route,
       requestedModel: this.requestedModel,
       modelId: this.modelId,
+      effectiveModelId: this.effectiveModelId ?? this.modelId,
       region: this.#region,
       stream: this.stream,
       status,

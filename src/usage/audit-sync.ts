@@ -2,6 +2,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createIdentityProofHeader, IDENTITY_HEADER, resolveStsEndpoint } from './identity-proof.ts';
 import type { RejectedRecord, UsageLedger } from './ledger.ts';
 import { toWireRecord, type IdentitySourceKind, type UsageRecord } from './usage-record.ts';
+import { errorBodyReason } from '../core/error-body-reason.ts';
 
 /** The part of src/credentials' CredentialSource the sync needs. */
 export interface UsageCredentialSource {
@@ -90,7 +91,6 @@ export const STATUS_REJECTED_LIMIT = 10;
  */
 const BATCH_REFUSALS: ReadonlySet<number> = new Set([400, 413, 422]);
 /** The endpoint's reason as stored with a set-aside record; longer texts are cut. */
-const MAX_REASON_LENGTH = 300;
 
 class SyncHttpError extends Error {
   readonly status: number | null;
@@ -112,27 +112,6 @@ class SyncHttpError extends Error {
 export function backoffDelay(failures: number, baseMs: number, capMs: number, random: () => number): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
   return Math.floor(random() * ceiling);
-}
-
-/** The message of an error body (`{"error":{"message"}}`, `{"message"}`, `{"reason"}`, or plain text), cut short. */
-async function refusalReason(response: Response): Promise<string | null> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch {
-    return null;
-  }
-  let reason: unknown = text;
-  try {
-    const body = JSON.parse(text) as Record<string, unknown> | null;
-    const error = body?.error;
-    reason = (error && typeof error === 'object' ? (error as Record<string, unknown>).message : error) ?? body?.message ?? body?.reason;
-  } catch {
-    // not JSON: the text itself
-  }
-  if (typeof reason !== 'string' || reason.trim() === '') return null;
-  const trimmed = reason.trim();
-  return trimmed.length > MAX_REASON_LENGTH ? `${trimmed.slice(0, MAX_REASON_LENGTH - 1)}…` : trimmed;
 }
 
 /** Retry-After as delta-seconds or an HTTP date; null when absent or unparsable. */
@@ -463,7 +442,7 @@ export class AuditSync {
         }
         if (!response.ok) {
           const retryAfter = response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : null;
-          const reason = BATCH_REFUSALS.has(response.status) ? await refusalReason(response) : null;
+          const reason = BATCH_REFUSALS.has(response.status) ? await errorBodyReason(response) : null;
           if (reason === null) await response.body?.cancel().catch(() => {});
           const what =
             response.status === 401

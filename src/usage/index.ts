@@ -172,7 +172,7 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
     if (identity.user === null && source && identityLookup === null && Date.now() - lastIdentityLookupAt > 30_000) void refreshIdentity();
     // No resolved model means Bedrock was never called (a guard rejection, an unknown model): that
     // cost is known to be 0, not an unpriced request.
-    const cost = event.modelId === null ? 0 : prices.cost(event.modelId, event.region, event.usage);
+    const cost = event.modelId === null ? 0 : prices.cost(event.modelId, event.region, event.usage, event.effectiveModelId);
     const record = usageRecordFromEvent(event, identity, cost);
     ledger.record(record);
     if (record.user === null && source && unattributed.length < MAX_UNATTRIBUTED) unattributed.push(record.id);

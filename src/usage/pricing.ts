@@ -82,9 +82,17 @@ export class PriceTable {
     this.#overrides = overrides;
   }
 
-  /** The price that applies to a model id / profile / ARN in a region, or null when unknown. */
-  priceFor(modelId: string | null, region: string): ResolvedPrice | null {
+  /**
+   * The price that applies to a model id / profile / ARN in a region, or null when unknown.
+   * `routesAs`: for an application inference profile, the system-defined id it behaves like
+   * (profileRouteId); an override keyed by the profile's own ARN still wins.
+   */
+  priceFor(modelId: string | null, region: string, routesAs: string | null = null): ResolvedPrice | null {
     if (!modelId) return null;
+    if (routesAs !== null && routesAs !== modelId) {
+      const own = this.#overrides[modelId.trim()];
+      return own ? this.#resolve(own, modelId.trim(), 'override', region, 1) : this.priceFor(routesAs, region);
+    }
     const { bare, base, prefix } = parseModelId(modelId);
     const exactKeys = modelId === bare ? [bare] : [modelId, bare];
     for (const key of exactKeys) {
@@ -121,8 +129,8 @@ export class PriceTable {
    * Estimated USD for a request; null when the model (or a cache rate it needs) is unknown.
    * Never returns 0 for an unknown price.
    */
-  cost(modelId: string | null, region: string, usage: TokenUsage): number | null {
-    const price = this.priceFor(modelId, region);
+  cost(modelId: string | null, region: string, usage: TokenUsage, routesAs: string | null = null): number | null {
+    const price = this.priceFor(modelId, region, routesAs);
     if (!price) return null;
     let total = usage.inputTokens * price.input + usage.outputTokens * price.output;
     if (usage.cacheReadTokens > 0) {

@@ -50,7 +50,7 @@ async function benchHandle(): Promise<void> {
   const list = Array.from({ length: 50_000 }, (_, i) => {
     const r = makeRecord(i);
     return {
-      id: r.id, startedAt: r.startedAt, endedAt: r.endedAt, route: r.route, requestedModel: r.requestedModel, modelId: r.modelId, region: r.region,
+      id: r.id, startedAt: r.startedAt, endedAt: r.endedAt, route: r.route, requestedModel: r.requestedModel, modelId: r.modelId, effectiveModelId: r.modelId, region: r.region,
       stream: r.stream, status: r.status, errorType: r.errorType, latencyMs: r.latencyMs, timeToFirstTokenMs: r.timeToFirstTokenMs, userAgent: r.client,
       usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheWriteTokens: r.cacheWriteTokens },
     };

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_EMULATOR_CREDENTIALS, startEmulator } from '../../src/emulator/index.ts';
-import { cleanEnv, MAIN, startServe } from '../support/serve-process.ts';
-import { parseSse } from '../support/sse.ts';
+import { cleanEnv, envAuthServeEnv, postChat, startServe } from '../support/serve-process.ts';
+import { runCli } from '../support/cli-process.ts';
+import { sseReader } from '../support/sse.ts';
 
 describe('bedrock-bridge serve', () => {
   const home = mkdtempSync(join(tmpdir(), 'bb-serve-'));
@@ -23,11 +24,7 @@ describe('bedrock-bridge serve', () => {
     assert.doesNotMatch(started.baseURL, /:0\/v1$/);
     assert.match(started.apiKey, /^bb-[A-Za-z0-9_-]{20,}$/);
 
-    const response = await fetch(`${started.baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${started.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
-    });
+    const response = await postChat(started.baseURL, started.apiKey, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
     assert.equal(response.status, 200);
     const body = await response.json();
     assert.equal(body.object, 'chat.completion');
@@ -46,12 +43,9 @@ describe('bedrock-bridge serve', () => {
     assert.equal(await started.exit, 0);
 
     // The request became a usage record in the emulator's own ledger, which `bedrock-bridge usage` reports.
-    const usage = spawn(process.execPath, [MAIN, 'usage', '--json', '--by', 'model', '--data-dir', join(home, 'emulator')], { env: cleanEnv(home) });
-    let json = '';
-    usage.stdout.on('data', (chunk: Buffer) => {
-      json += chunk.toString();
-    });
-    assert.equal(await new Promise((resolve) => usage.once('exit', resolve)), 0);
+    const usage = await runCli(['usage', '--json', '--by', 'model', '--data-dir', join(home, 'emulator')], cleanEnv(home));
+    assert.equal(usage.code, 0);
+    const json = usage.stdout;
     const report = JSON.parse(json) as { groups: { model: { key: string; requests: number; inputTokens: number; outputTokens: number }[] }; sync: { pending: number } };
     const chat = report.groups.model.find((row) => row.requests >= 1);
     assert.ok(chat, `a usage row per model: ${json}`);
@@ -61,7 +55,7 @@ describe('bedrock-bridge serve', () => {
     assert.equal(report.sync.pending, 1, 'no audit endpoint configured: the record waits in the ledger');
   });
 
-  it('on SIGTERM lets an in-flight stream finish, refuses new connections, and exits 0', async () => {
+  it('on SIGTERM lets an in-flight stream finish, refuses new connections, and exits 0', async (t) => {
     const settingsFile = join(home, 'custom.json');
     writeFileSync(settingsFile, JSON.stringify({ apiKey: 'from-settings-file-key', models: { quick: 'amazon.nova-micro-v1:0' } }));
     const started = await startServe(['--emulator', '--port', '0', '--config', settingsFile], cleanEnv(home));
@@ -69,18 +63,12 @@ describe('bedrock-bridge serve', () => {
     assert.match(started.output(), /API key:\s+\(as configured\)/);
     assert.ok(!started.output().includes('from-settings-file-key'), 'a configured key is not printed');
 
-    const response = await fetch(`${started.baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer from-settings-file-key', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'quick', stream: true, messages: [{ role: 'user', content: 'slowly [[chunks:12]] [[slow:150ms]]' }] }),
-    });
+    const response = await postChat(started.baseURL, 'from-settings-file-key', { model: 'quick', stream: true, messages: [{ role: 'user', content: 'slowly [[chunks:12]] [[slow:150ms]]' }] });
     assert.equal(response.status, 200);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    const first = await reader.read();
-    text += decoder.decode(first.value, { stream: true });
+    const stream = sseReader(response);
+    assert.ok(await stream.next());
 
+    const signalledAt = Date.now();
     started.child.kill('SIGTERM');
     // While the stream drains, new connections are refused.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -88,43 +76,26 @@ describe('bedrock-bridge serve', () => {
       fetch(`${started.baseURL}/models`, { headers: { authorization: 'Bearer from-settings-file-key' } }),
       'a new connection was accepted during shutdown',
     );
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-    const events = parseSse(text);
+    const { events, cut } = await stream.rest();
+    assert.ok(!cut);
     assert.equal(events.at(-1), '[DONE]', 'the in-flight stream completed');
     assert.ok(events.length >= 12);
 
     assert.equal(await started.exit, 0);
+    t.diagnostic(`the stream finished and the process exited ${Date.now() - signalledAt} ms after SIGTERM`);
     assert.match(started.output(), /SIGTERM/);
   });
 
   it('--auth env with AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL_BEDROCK reaches that endpoint', async () => {
     const emulator = await startEmulator({ port: 0, host: '127.0.0.1', region: 'us-west-2' });
     try {
-      const env: NodeJS.ProcessEnv = {
-        ...cleanEnv(home),
-        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
-        AWS_ENDPOINT_URL_BEDROCK: emulator.url,
-        AWS_ACCESS_KEY_ID: DEFAULT_EMULATOR_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: DEFAULT_EMULATOR_CREDENTIALS.secretAccessKey,
-        AWS_REGION: 'us-west-2',
-        BEDROCK_BRIDGE_API_KEY: 'env-key',
-      };
-      delete env.AWS_SESSION_TOKEN;
-      delete env.AWS_PROFILE;
+      const env = envAuthServeEnv(home, emulator.url, { AWS_REGION: 'us-west-2', BEDROCK_BRIDGE_API_KEY: 'env-key' });
       const started = await startServe(['--auth', 'env', '--port', '0', '--model', 'mine=amazon.nova-micro-v1:0', '--default-model', 'mine'], env);
       children.push(started.child);
       assert.match(started.output(), /Region:\s+us-west-2/);
       assert.match(started.output(), /Credentials:\s+env/);
       assert.match(started.output(), /Default:\s+mine \(amazon\.nova-micro-v1:0\)/);
-      const response = await fetch(`${started.baseURL}/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer env-key', 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'hi' }] }),
-      });
+      const response = await postChat(started.baseURL, 'env-key', { model: 'default', messages: [{ role: 'user', content: 'hi' }] });
       assert.equal(response.status, 200);
       const recorded = emulator.recorder.last('Converse');
       assert.ok(recorded, 'the request reached the endpoint from AWS_ENDPOINT_URL_BEDROCK_RUNTIME');
@@ -142,18 +113,12 @@ describe('bedrock-bridge serve', () => {
   });
 
   it('prints help and rejects unknown flags', async () => {
-    const help = spawn(process.execPath, [MAIN, 'serve', '--help'], { env: cleanEnv(home) });
-    let out = '';
-    help.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    const code = await new Promise((resolve) => help.once('exit', resolve));
-    assert.equal(code, 0);
+    const help = await runCli(['serve', '--help'], cleanEnv(home));
+    assert.equal(help.code, 0);
     for (const flag of ['--port', '--host', '--api-key', '--region', '--config', '--model', '--default-model', '--auth', '--emulator']) {
-      assert.ok(out.includes(flag), flag);
+      assert.ok(help.stdout.includes(flag), flag);
     }
-    const bad = spawn(process.execPath, [MAIN, 'serve', '--no-such-flag'], { env: cleanEnv(home) });
-    const badCode = await new Promise((resolve) => bad.once('exit', resolve));
-    assert.equal(badCode, 2);
+    const bad = await runCli(['serve', '--no-such-flag'], cleanEnv(home));
+    assert.equal(bad.code, 2);
   });
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_ALIASES, embeddingFamily, modelTraits, resolveModel, isBedrockModelId, baseModelId } from '../../src/core/model-catalog.ts';
+import { DEFAULT_ALIASES, embeddingFamily, modelTraits, resolveModel, isBedrockModelId, baseModelId, profileRouteId } from '../../src/core/model-catalog.ts';
 import type { ModelTraits } from '../../src/core/model-catalog.ts';
 import { OpenAIError } from '../../src/core/openai-errors.ts';
 
@@ -102,4 +102,20 @@ test('model traits', () => {
   }
   assert.equal(baseModelId('us.amazon.nova-pro-v1:0'), 'amazon.nova-pro-v1:0');
   assert.equal(baseModelId('amazon.nova-pro-v1:0'), 'amazon.nova-pro-v1:0');
+});
+
+test('an application profile behaves like the system-defined id its model ARNs describe', () => {
+  const sonnet = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
+  const arn = (region: string) => `arn:aws:bedrock:${region}::foundation-model/${sonnet}`;
+  assert.equal(profileRouteId([arn('eu-west-1')]), sonnet, 'one region: the foundation model itself');
+  assert.equal(profileRouteId([arn('us-east-1'), arn('us-east-2'), arn('us-west-2')]), `us.${sonnet}`);
+  assert.equal(profileRouteId([arn('eu-central-1'), arn('eu-west-3')]), `eu.${sonnet}`);
+  assert.equal(profileRouteId([arn('ap-northeast-1'), arn('ap-southeast-2')]), `apac.${sonnet}`);
+  assert.equal(profileRouteId([arn('us-gov-west-1'), arn('us-gov-east-1')]), `us-gov.${sonnet}`);
+  assert.equal(profileRouteId([arn('us-east-1'), arn('eu-west-1')]), `global.${sonnet}`, 'spans geographies');
+  assert.equal(profileRouteId([arn('us-east-1'), arn('us-west-2'), `arn:aws:bedrock:::foundation-model/${sonnet}`]), `global.${sonnet}`, "a global profile's region-less ARN");
+  assert.equal(profileRouteId([arn('me-central-1'), arn('me-south-1')]), `me.${sonnet}`, 'an unknown geography keeps its name (and is priced as unknown)');
+  assert.equal(profileRouteId([]), null);
+  assert.equal(profileRouteId([arn('us-east-1'), 'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0']), null, 'two models: no single answer');
+  assert.equal(modelTraits(profileRouteId([arn('us-east-1'), arn('us-west-2')])!).reasoning, modelTraits(sonnet).reasoning);
 });

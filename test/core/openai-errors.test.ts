@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromBedrockError, OpenAIError, unknownModelError, redactSecrets } from '../../src/core/openai-errors.ts';
+import { longLivedKeysRefused } from '../../src/credentials/long-lived-keys.ts';
 
 function sdkError(name: string, message: string, status: number, headers: Record<string, string> = {}) {
   const error = new Error(message) as Error & { $metadata: object; $response: object; $fault: string };
@@ -67,6 +68,11 @@ test('credential problems are 401 telling the user to sign in again', () => {
     error: { message: 'Sign in to Bedrock Bridge first (tray > Sign in).', type: 'authentication_error', param: null, code: 'sign_in_required' },
   });
   assert.equal(fromBedrockError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })).status, 401);
+  // Refused by settings (long-lived keys): 401, the message kept whole since it names the setting.
+  const refused = longLivedKeysRefused('aws-profile "default"');
+  assert.deepEqual(fromBedrockError(refused).toJSON(), {
+    error: { message: refused.message, type: 'authentication_error', param: null, code: 'aws_credentials_refused' },
+  });
 });
 
 test('credentials never reach a message', () => {

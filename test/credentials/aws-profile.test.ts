@@ -2,12 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
-import { AwsProfileSource, EnvSource, LONG_LIVED_KEYS_WARNING } from '../../src/credentials/aws-sdk-sources.ts';
+import { AwsProfileSource, EnvSource, LONG_LIVED_KEYS_WARNING, defaultChainProvider } from '../../src/credentials/aws-sdk-sources.ts';
 import { CredentialConfigurationError } from '../../src/credentials/errors.ts';
 import { createCredentialSource } from '../../src/credentials/index.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { startTestBridge } from '../support/bridge.ts';
+import { openAIErrorOf, rawRequest } from '../support/http.ts';
 import { serveApps } from './helpers.ts';
 
 async function withAwsFiles<T>(credentials: string, config: string, run: (files: { filepath: string; configFilepath: string }) => Promise<T>): Promise<T> {
@@ -30,12 +33,40 @@ async function withAwsFiles<T>(credentials: string, config: string, run: (files:
   }
 }
 
+/** Sets (or, with undefined, removes) environment variables for the body, restoring them after. */
+async function withEnv<T>(vars: Record<string, string | undefined>, run: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  apply(vars);
+  try {
+    return await run();
+  } finally {
+    apply(saved);
+  }
+}
+
+/** No AWS credentials or profile from the shell running the tests. */
+const NO_AWS_ENV = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined };
+
 const STATIC = '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n';
+
+/** An IAM user key that only serves to assume a role: `work` (role_arn + source_profile) over `base` (the key). */
+const SOURCE_KEY = { accessKeyId: 'AKIASOURCEKEY0000000', secretAccessKey: 'source/secret/key/of/an/iam/user000000' };
+const SOURCE_KEY_FILE = `[base]\naws_access_key_id = ${SOURCE_KEY.accessKeyId}\naws_secret_access_key = ${SOURCE_KEY.secretAccessKey}\n`;
+const ROLE_PROFILE = (name: string, source: string) => `[profile ${name}]\nrole_arn = arn:aws:iam::444455556666:role/Dev\nsource_profile = ${source}\nrole_session_name = bob\nregion = us-east-1\n`;
+
+const namesTheSetting = (source: RegExp) => (e: unknown) =>
+  e instanceof CredentialConfigurationError && /Refusing long-lived AWS access keys/.test(e.message) && source.test(e.message) && /"allowLongLivedKeys": true/.test(e.message);
 
 test('aws-profile refuses long-lived keys from ~/.aws/credentials by default', async () => {
   await withAwsFiles(STATIC, '', async () => {
     const source = new AwsProfileSource({ profile: 'default' });
-    await assert.rejects(source.credentials(), (e: unknown) => e instanceof CredentialConfigurationError && /long-lived/.test(e.message));
+    await assert.rejects(source.credentials(), namesTheSetting(/aws-profile "default"/));
     await assert.rejects(createCredentialSource({ source: 'aws-profile', awsProfile: { profile: 'default' } }, { dataDir: tmpdir() }), CredentialConfigurationError);
   });
 });
@@ -74,12 +105,8 @@ test('aws-profile with credential_process: short-lived credentials accepted, use
   }
 });
 
-test('env source reads the environment; long-lived keys there warn (CI), session credentials do not', async () => {
-  const saved = { ...process.env };
-  try {
-    process.env.AWS_ACCESS_KEY_ID = 'ASIAENVEXAMPLE';
-    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
-    process.env.AWS_SESSION_TOKEN = 'token';
+test('env source reads the environment; long-lived keys there warn (CI), session credentials do not; settings can refuse them', () =>
+  withEnv({ ...NO_AWS_ENV, AWS_ACCESS_KEY_ID: 'ASIAENVEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' }, async () => {
     const session = new EnvSource({});
     assert.equal((await session.credentials()).accessKeyId, 'ASIAENVEXAMPLE');
     assert.equal(session.status().warning, null);
@@ -87,10 +114,100 @@ test('env source reads the environment; long-lived keys there warn (CI), session
     const keys = new EnvSource({ allowLongLivedKeys: true });
     await keys.credentials();
     assert.equal(keys.status().warning, LONG_LIVED_KEYS_WARNING);
+    const byDefault = new EnvSource({});
+    await byDefault.credentials();
+    assert.equal(byDefault.status().warning, LONG_LIVED_KEYS_WARNING);
+    await assert.rejects(new EnvSource({ allowLongLivedKeys: false }).credentials(), namesTheSetting(/\(env\)/));
+  }));
+
+test('env never falls back to ~/.aws files, whatever AWS_PROFILE says', () =>
+  withAwsFiles(STATIC, '[profile other]\nregion = us-east-1\n', ({ filepath }) =>
+    withEnv({ ...NO_AWS_ENV, AWS_PROFILE: 'default' }, async () => {
+      await assert.rejects(new EnvSource({}).credentials(), (e: unknown) => e instanceof CredentialConfigurationError && /No AWS credentials in the environment/.test(e.message));
+      await assert.rejects(createCredentialSource({ source: 'env' }, { dataDir: dirname(filepath) }), /No AWS credentials in the environment/);
+      process.env.AWS_ACCESS_KEY_ID = 'ASIAENVEXAMPLE';
+      process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+      process.env.AWS_SESSION_TOKEN = 'token';
+      const source = await createCredentialSource({ source: 'env' }, { dataDir: dirname(filepath) });
+      assert.equal((await source.credentials()).accessKeyId, 'ASIAENVEXAMPLE', "the environment's keys, not the file's");
+    })));
+
+test('aws-profile: long-lived keys used only to assume the profile role (source_profile) are refused too, unless allowed', async () => {
+  const registry = new CredentialRegistry();
+  registry.add({ ...SOURCE_KEY, user: 'bob', assumedRoleArn: 'arn:aws:iam::444455556666:user/bob' });
+  const session = registry.issue('sso-user', 'arn:aws:sts::444455556666:assumed-role/Base', 3600_000);
+  const server = await serveApps([createStsEmulator(registry)]);
+  const files = `${SOURCE_KEY_FILE}[session]\naws_access_key_id = ${session.accessKeyId}\naws_secret_access_key = ${session.secretAccessKey}\naws_session_token = ${session.sessionToken}\n`;
+  try {
+    await withAwsFiles(files, ROLE_PROFILE('work', 'base') + ROLE_PROFILE('via-session', 'session'), () =>
+      withEnv({ ...NO_AWS_ENV, AWS_ENDPOINT_URL_STS: server.url }, async () => {
+        await assert.rejects(new AwsProfileSource({ profile: 'work' }).credentials(), namesTheSetting(/aws-profile "work", to assume arn:aws:iam::444455556666:role\/Dev/));
+
+        // Allowed: the SDK assumes the role with the key (through STS), and the warning shows.
+        const allowed = new AwsProfileSource({ profile: 'work', allowLongLivedKeys: true, stsEndpoint: server.url });
+        const assumed = await allowed.credentials();
+        assert.ok(assumed.sessionToken && assumed.expiration, 'role credentials');
+        assert.notEqual(assumed.accessKeyId, SOURCE_KEY.accessKeyId);
+        assert.equal(allowed.status().warning, LONG_LIVED_KEYS_WARNING);
+        assert.equal((await allowed.identity())?.arn, 'arn:aws:sts::444455556666:assumed-role/Dev/bob');
+
+        // A role assumed with session credentials is short-lived all the way: accepted, no warning.
+        const viaSession = new AwsProfileSource({ profile: 'via-session' });
+        assert.ok((await viaSession.credentials()).sessionToken);
+        assert.equal(viaSession.status().warning, null);
+      }),
+    );
   } finally {
-    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
+    await server.close();
   }
 });
+
+test('default chain (`serve --auth default`): long-lived keys from ~/.aws refused unless allowed; the environment\'s pass with a warning', async () => {
+  await withAwsFiles(STATIC + SOURCE_KEY_FILE, ROLE_PROFILE('work', 'base'), () =>
+    withEnv(NO_AWS_ENV, async () => {
+      await assert.rejects(defaultChainProvider()(), namesTheSetting(/the AWS SDK default chain, profile "default"/));
+      process.env.AWS_PROFILE = 'work';
+      await assert.rejects(defaultChainProvider()(), namesTheSetting(/profile "work", to assume arn:aws:iam::444455556666:role\/Dev/));
+      delete process.env.AWS_PROFILE;
+
+      const warnings: string[] = [];
+      const allowed = defaultChainProvider({ allowLongLivedKeys: true, onWarning: (w) => warnings.push(w) });
+      assert.equal((await allowed()).accessKeyId, 'AKIAIOSFODNN7EXAMPLE');
+      await allowed();
+      assert.deepEqual(warnings, [LONG_LIVED_KEYS_WARNING], 'warned once');
+
+      process.env.AWS_ACCESS_KEY_ID = 'AKIAENVEXAMPLE';
+      process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+      const fromEnv = defaultChainProvider({ onWarning: (w) => warnings.push(w) });
+      assert.equal((await fromEnv()).accessKeyId, 'AKIAENVEXAMPLE', 'the environment comes first in the chain');
+      assert.equal(warnings.length, 2);
+      await assert.rejects(defaultChainProvider({ allowLongLivedKeys: false })(), namesTheSetting(/default chain/));
+    }),
+  );
+});
+
+test('default chain through the gateway: refused keys answer 401 naming the setting, and never reach Bedrock', () =>
+  // The bridge starts inside: its model-catalog call already goes through the chain.
+  withAwsFiles(STATIC, '', () =>
+    withEnv(NO_AWS_ENV, async () => {
+      const emulator = await startEmulator();
+      const bridge = await startTestBridge({ upstream: { emulator, credentials: defaultChainProvider() } });
+      try {
+        const response = await rawRequest({
+          port: bridge.port,
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: bridge.headers(),
+          body: JSON.stringify({ model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        assert.equal(response.status, 401);
+        const error = openAIErrorOf(response);
+        assert.equal(error.code, 'aws_credentials_refused');
+        assert.ok(namesTheSetting(/default chain/)(new CredentialConfigurationError(error.message)), error.message);
+        assert.equal(emulator.recorder.last('Converse'), undefined, 'nothing was signed with the refused keys');
+      } finally {
+        await bridge.close();
+        await emulator.close();
+      }
+    }),
+  ));

@@ -2,6 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
+import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
+import { createIdentityCenterEmulator, type IdentityCenterControl, type IdentityCenterEmulatorOptions } from '../../src/emulator/identity-center.ts';
+import { createStsEmulator } from '../../src/emulator/sts.ts';
+import { IdentityCenterSource } from '../../src/credentials/identity-center.ts';
+import { MemoryVault } from '../../src/credentials/vault.ts';
 
 export interface TestServer {
   url: string;
@@ -26,4 +32,42 @@ export async function serveApps(apps: Hono[]): Promise<TestServer> {
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
   };
+}
+
+export interface SignedInIdentityCenter {
+  /** Bedrock, STS, Identity Center (and any extra services) on one port, sharing `registry`. */
+  emulator: RunningEmulator;
+  registry: CredentialRegistry;
+  idc: IdentityCenterControl;
+  source: IdentityCenterSource;
+  close(): Promise<void>;
+}
+
+/**
+ * A real IdentityCenterSource signed in through the device flow against the emulators, approved as
+ * `user` as soon as it shows the code (about one polling interval, 1 s). For tests that need a
+ * signed-in session rather than the sign-in itself.
+ */
+export async function signedInIdentityCenter(
+  options: { user: string; emulator?: IdentityCenterEmulatorOptions; services?: Hono[] },
+): Promise<SignedInIdentityCenter> {
+  const registry = new CredentialRegistry();
+  const { routes, control: idc } = createIdentityCenterEmulator(registry, options.emulator);
+  const emulator = await startEmulator({ registry, services: [routes, createStsEmulator(registry), ...(options.services ?? [])] });
+  const source = new IdentityCenterSource({
+    settings: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', oidcEndpoint: emulator.url, portalEndpoint: emulator.url, stsEndpoint: emulator.url },
+    vault: new MemoryVault(),
+    ui: { prompt: (p) => idc.approve(p.userCode, options.user) },
+  });
+  const close = async () => {
+    source.destroy();
+    await emulator.close();
+  };
+  try {
+    await source.signIn();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { emulator, registry, idc, source, close };
 }

@@ -9,7 +9,36 @@ export interface TestIdp {
   /** Completes the browser part of the device flow for `login` (BRIEF section 5), or aborts it. */
   approve(userCode: string, login: string): Promise<void>;
   deny(userCode: string): Promise<void>;
+  /** The next `count` polls of a pending device code answer `slow_down` (an IdP under load asking clients to back off). */
+  slowDown(count?: number): void;
+  /**
+   * The IdP stops accepting this one access token (as after it expired early), while its refresh token
+   * keeps working. Revocation (RFC 7009) cannot do that here: oidc-provider revokes the whole grant.
+   */
+  dropAccessToken(token: string): Promise<void>;
+  /** What each device-code poll of the token endpoint got: `granted` or the RFC 8628 error code. */
+  readonly polls: string[];
   close(): Promise<void>;
+}
+
+export interface TestIdpOptions {
+  accessTokenTtlSeconds?: number;
+  /** Device code lifetime; default 600 s. */
+  deviceCodeTtlSeconds?: number;
+  /**
+   * The `interval` the device authorization response announces. oidc-provider announces none, so
+   * clients wait the RFC 8628 default of 5 s between polls; tests that sign in often want less.
+   */
+  pollIntervalSeconds?: number;
+}
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** The slice of oidc-provider's Koa context the post-processing middleware reads and rewrites. */
+interface ProviderContext {
+  status: number;
+  body: unknown;
+  oidc?: { route?: string; params?: { grant_type?: string } };
 }
 
 class CookieJar {
@@ -79,7 +108,7 @@ function forms(html: string): Array<{ action: string | null; fields: Record<stri
   return out;
 }
 
-export async function startTestIdp(options: { accessTokenTtlSeconds?: number } = {}): Promise<TestIdp> {
+export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
   const clientId = 'bedrock-bridge';
   let handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void = (_req, res) => {
     res.statusCode = 503;
@@ -111,7 +140,7 @@ export async function startTestIdp(options: { accessTokenTtlSeconds?: number } =
       accountId: id,
       claims: () => ({ sub: id, preferred_username: id, email: `${id}@example.com` }),
     }),
-    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, DeviceCode: 600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 600 },
+    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, DeviceCode: options.deviceCodeTtlSeconds ?? 600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 600 },
     cookies: { keys: ['test-cookie-key-not-secret'] },
     // Keep the test output quiet.
     renderError: async (ctx: { type: string; body: unknown }, out: unknown) => {
@@ -119,6 +148,24 @@ export async function startTestIdp(options: { accessTokenTtlSeconds?: number } =
       ctx.body = out;
     },
   } as never);
+  // Post-processing of oidc-provider's own answers: the announced interval, forced slow_down, the poll log.
+  const polls: string[] = [];
+  let slowDowns = 0;
+  provider.use(async (ctx: ProviderContext, next: () => Promise<void>) => {
+    await next();
+    const route = ctx.oidc?.route;
+    if (route === 'device_authorization' && ctx.status === 200 && options.pollIntervalSeconds !== undefined) {
+      ctx.body = { ...(ctx.body as object), interval: options.pollIntervalSeconds };
+    } else if (route === 'token' && ctx.oidc?.params?.grant_type === DEVICE_CODE_GRANT) {
+      let outcome = ctx.status === 200 ? 'granted' : String((ctx.body as { error?: unknown } | null)?.error);
+      if (outcome === 'authorization_pending' && slowDowns > 0) {
+        slowDowns -= 1;
+        outcome = 'slow_down';
+        ctx.body = { error: outcome, error_description: 'you are polling too quickly and should back off at a reasonable rate' };
+      }
+      polls.push(outcome);
+    }
+  });
   // oidc-provider warns on stdout about dev interactions; that is expected in tests.
   handler = provider.callback() as typeof handler;
 
@@ -152,6 +199,15 @@ export async function startTestIdp(options: { accessTokenTtlSeconds?: number } =
     clientId,
     approve: (userCode, login) => device(userCode, login),
     deny: (userCode) => device(userCode, null),
+    slowDown: (count = 1) => {
+      slowDowns += count;
+    },
+    polls,
+    dropAccessToken: async (token) => {
+      const found = await provider.AccessToken.find(token);
+      if (!found) throw new Error('no such access token');
+      await found.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,13 +3,11 @@ import assert from 'node:assert/strict';
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { startEmulator } from '../../src/emulator/index.ts';
 import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
-import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
-import { createStsEmulator } from '../../src/emulator/sts.ts';
 import { createOrgGatewayEmulator } from '../../src/emulator/org-gateway.ts';
-import { IdentityCenterSource } from '../../src/credentials/identity-center.ts';
 import { OrgGatewaySource } from '../../src/credentials/org-gateway.ts';
 import { MemoryVault } from '../../src/credentials/vault.ts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { signedInIdentityCenter } from './helpers.ts';
 import { startTestIdp } from './oidc-helpers.ts';
 
 const MODEL = 'amazon.nova-micro-v1:0';
@@ -43,37 +41,28 @@ async function load(client: BedrockRuntimeClient, durationMs: number, onTick?: (
 }
 
 test('identity-center credentials expiring under steady load: zero failed requests, single-flight refreshes', async () => {
-  const registry = new CredentialRegistry();
-  const idc = createIdentityCenterEmulator(registry, { credentialTtlMs: 3000 });
-  const emulator = await startEmulator({ registry, services: [idc.routes, createStsEmulator(registry)] });
-  const source = new IdentityCenterSource({
-    settings: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', oidcEndpoint: emulator.url, portalEndpoint: emulator.url, stsEndpoint: emulator.url },
-    vault: new MemoryVault(),
-    ui: { prompt: (p) => idc.control.approve(p.userCode, 'loaduser') },
-  });
+  const { emulator, idc, source, close } = await signedInIdentityCenter({ user: 'loaduser', emulator: { credentialTtlMs: 3000 } });
   const client = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: emulator.url, credentials: source.credentials, maxAttempts: 1 });
   try {
-    await source.signIn();
     let expired = false;
     const { ok, failures } = await load(client, 9000, (elapsed) => {
       // Halfway through, the org expires every access token: refreshes must renew it via the refresh token.
       if (!expired && elapsed > 4000) {
         expired = true;
-        idc.control.expireAccessTokens();
+        idc.expireAccessTokens();
       }
     });
     if (failures.length) console.log(failures.slice(0, 5));
-    console.log(`identity-center load: ${ok} requests ok, ${failures.length} failed, ${source.refreshCount} credential refreshes, ${idc.control.stats.createTokenRefresh} token refreshes`);
+    console.log(`identity-center load: ${ok} requests ok, ${failures.length} failed, ${source.refreshCount} credential refreshes, ${idc.stats.createTokenRefresh} token refreshes`);
     assert.deepEqual(failures, []);
     assert.ok(ok > 100, `only ${ok} requests`);
     assert.ok(source.refreshCount >= 3, `refreshes: ${source.refreshCount}`);
-    assert.equal(idc.control.stats.roleCredentials, source.refreshCount, 'one GetRoleCredentials per refresh: single-flight');
-    assert.ok(idc.control.stats.createTokenRefresh >= 1, 'the access token was renewed with the refresh token');
+    assert.equal(idc.stats.roleCredentials, source.refreshCount, 'one GetRoleCredentials per refresh: single-flight');
+    assert.ok(idc.stats.createTokenRefresh >= 1, 'the access token was renewed with the refresh token');
     assert.equal((await source.identity())?.user, 'loaduser');
   } finally {
     client.destroy();
-    source.destroy();
-    await emulator.close();
+    await close();
   }
 });
 

@@ -128,3 +128,50 @@ test('invalidate drops the cache and ignores a fetch already in flight', async (
   await stale;
   assert.equal(p.current()?.accessKeyId, 'k2');
 });
+
+test('forceRefresh fetches new credentials while the cached ones are still fresh (a 401 said they were refused)', async () => {
+  const clock = fakeClock();
+  let fetches = 0;
+  const p = createRefreshingProvider({
+    now: clock.now,
+    fetch: async () => {
+      fetches += 1;
+      return { accessKeyId: `k${fetches}`, secretAccessKey: 's', sessionToken: 't', expiration: new Date(clock.now() + HOUR) };
+    },
+  });
+  assert.equal((await p.provider()).accessKeyId, 'k1');
+  assert.equal((await p.provider()).accessKeyId, 'k1', 'fresh credentials are served from memory');
+  assert.equal((await p.provider({ forceRefresh: true })).accessKeyId, 'k2');
+  assert.equal((await p.provider()).accessKeyId, 'k2', 'the forced fetch replaces the cached credentials');
+  assert.equal(fetches, 2);
+  assert.equal(p.refreshCount, 2);
+});
+
+test('concurrent forced refreshes share one fetch; plain callers meanwhile keep the current credentials', async () => {
+  const clock = fakeClock();
+  let fetches = 0;
+  let gate = deferred<void>();
+  const p = createRefreshingProvider({
+    now: clock.now,
+    fetch: async () => {
+      fetches += 1;
+      if (fetches > 1) await gate.promise;
+      return { accessKeyId: `k${fetches}`, secretAccessKey: 's', sessionToken: 't', expiration: new Date(clock.now() + HOUR) };
+    },
+  });
+  await p.provider();
+  const forced = Array.from({ length: 50 }, () => p.provider({ forceRefresh: true }));
+  assert.equal((await p.provider()).accessKeyId, 'k1', 'a plain caller does not wait for the forced fetch');
+  gate.resolve();
+  const results = await Promise.all(forced);
+  assert.equal(fetches, 2, 'one fetch for all the forced callers');
+  assert.ok(results.every((c) => c.accessKeyId === 'k2'));
+
+  // A failed forced fetch fails only the forced callers; the credentials in hand are kept.
+  gate = deferred<void>();
+  const failing = Promise.all(Array.from({ length: 5 }, () => p.provider({ forceRefresh: true })));
+  gate.reject(new Error('IdP down'));
+  await assert.rejects(failing, /IdP down/);
+  assert.equal(fetches, 3);
+  assert.equal((await p.provider()).accessKeyId, 'k2');
+});

@@ -128,12 +128,12 @@ describe('control plane', () => {
     assert.ok(global.createdAt instanceof Date);
 
     const apps = await control.send(new ListInferenceProfilesCommand({ typeEquals: 'APPLICATION' }));
-    assert.equal(apps.inferenceProfileSummaries!.length, 1);
+    assert.equal(apps.inferenceProfileSummaries!.length, 2);
     const app = apps.inferenceProfileSummaries![0]!;
     assert.equal(app.inferenceProfileArn, 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6');
     assert.equal(app.models![0]!.modelArn, 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0');
     const system = await control.send(new ListInferenceProfilesCommand({ typeEquals: 'SYSTEM_DEFINED' }));
-    assert.equal(system.inferenceProfileSummaries!.length, all.length - 1);
+    assert.equal(system.inferenceProfileSummaries!.length, all.length - 2);
     assert.equal(system.nextToken, undefined);
 
     const got = await control.send(new GetInferenceProfileCommand({ inferenceProfileIdentifier: 'us.amazon.nova-pro-v1:0' }));

@@ -154,8 +154,8 @@ describe('an application inference profile with a control plane that never answe
       onUnresolvedProfile: (arn, reason) => unresolved.push([arn, reason]),
     });
     try {
-      assert.equal(await list.foundationModelOf(APP_ARN), APP_ARN);
-      assert.equal(await list.foundationModelOf(APP_ARN), APP_ARN);
+      assert.equal(await list.effectiveModelOf(APP_ARN), APP_ARN);
+      assert.equal(await list.effectiveModelOf(APP_ARN), APP_ARN);
       assert.deepEqual(unresolved, [[APP_ARN, 'the profile list did not arrive within 200 ms']], 'said once');
     } finally {
       for (const socket of sockets) socket.destroy();

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
-import { openAIErrorOf, rawRequest } from '../support/http.ts';
+import { nonLoopbackIPv4Addresses, openAIErrorOf, rawRequest, tcpConnectOutcome } from '../support/http.ts';
 
 const CHAT = '/v1/chat/completions';
 const chatBody = JSON.stringify({ model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hi' }] });
@@ -144,37 +142,20 @@ describe('security guards', () => {
   });
 
   it('is not reachable on a non-loopback address of this machine', async (t) => {
-    const addresses = Object.values(networkInterfaces())
-      .flat()
-      .filter((info) => info !== undefined && !info.internal && info.family === 'IPv4')
-      .map((info) => info!.address);
+    const addresses = nonLoopbackIPv4Addresses();
     if (addresses.length === 0) {
       t.skip('this machine has no non-loopback IPv4 address to try');
       return;
     }
     for (const address of addresses) {
-      const outcome = await new Promise<string>((resolve) => {
-        const socket = connect({ host: address, port: bridge.port });
-        socket.setTimeout(2000, () => {
-          socket.destroy();
-          resolve('timeout');
-        });
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve('connected');
-        });
-        socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-      });
-      assert.notEqual(outcome, 'connected', `the gateway answered on ${address}:${bridge.port}`);
+      assert.notEqual(await tcpConnectOutcome(address, bridge.port), 'connected', `the gateway answered on ${address}:${bridge.port}`);
     }
   });
 });
 
 describe('--host with a non-loopback address', () => {
   it('accepts requests addressed to that address (Host addr:port) and still requires the key', async (t) => {
-    const address = Object.values(networkInterfaces())
-      .flat()
-      .find((info) => info !== undefined && !info.internal && info.family === 'IPv4')?.address;
+    const address = nonLoopbackIPv4Addresses()[0];
     if (!address) {
       t.skip('this machine has no non-loopback IPv4 address');
       return;

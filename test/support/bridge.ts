@@ -2,6 +2,7 @@
  * Starts the real gateway in-process against the wire-level Bedrock emulator, for tests and the
  * benchmark: `const bridge = await startTestBridge(); ... await bridge.close();`
  */
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { DEFAULT_EMULATOR_CREDENTIALS, startEmulator } from '../../src/emulator/index.ts';
 import type { RequestFinishedEvent } from '../../src/core/request-events.ts';
 import { modelMappingOf } from '../../src/core/settings.ts';
@@ -22,6 +23,11 @@ export interface TestBridgeOptions {
   apiKey?: string;
   /** Passed to startEmulator. */
   emulator?: Parameters<typeof startEmulator>[0];
+  /**
+   * Bedrock is this running emulator instead of a new one, signed with these credentials (a credential
+   * source's provider). Its owner closes it; the bridge's close() does not.
+   */
+  upstream?: { emulator: TestEmulator; credentials: AwsCredentialIdentityProvider };
   /** Anything else startGateway takes. */
   gateway?: Partial<StartGatewayOptions>;
 }
@@ -46,10 +52,10 @@ export interface TestBridge {
 }
 
 export async function startTestBridge(options: TestBridgeOptions = {}): Promise<TestBridge> {
-  const emulator = await startEmulator({ port: 0, host: '127.0.0.1', region: TEST_REGION, ...options.emulator });
+  const emulator = options.upstream?.emulator ?? (await startEmulator({ port: 0, host: '127.0.0.1', region: TEST_REGION, ...options.emulator }));
   const clients = createBedrockClients({
     region: TEST_REGION,
-    credentials: { accessKeyId: DEFAULT_EMULATOR_CREDENTIALS.accessKeyId, secretAccessKey: DEFAULT_EMULATOR_CREDENTIALS.secretAccessKey },
+    credentials: options.upstream?.credentials ?? { accessKeyId: DEFAULT_EMULATOR_CREDENTIALS.accessKeyId, secretAccessKey: DEFAULT_EMULATOR_CREDENTIALS.secretAccessKey },
     runtimeEndpoint: emulator.url,
     controlEndpoint: emulator.url,
   });
@@ -93,7 +99,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
     async close() {
       await gateway.close(1000);
       clients.destroy();
-      await emulator.close();
+      if (!options.upstream) await emulator.close();
     },
   };
 }

@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 export interface RawResponse {
   status: number;
@@ -67,4 +69,28 @@ export function openAIErrorOf(response: RawResponse): { message: string; type: s
     throw new Error(`not an OpenAI error body (status ${response.status}): ${response.text.slice(0, 300)}`);
   }
   return error;
+}
+
+/** This machine's non-loopback IPv4 addresses (where another machine could reach it). */
+export function nonLoopbackIPv4Addresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((info) => info !== undefined && !info.internal && info.family === 'IPv4')
+    .map((info) => info!.address);
+}
+
+/** How a TCP connection to host:port goes: 'connected', 'timeout', or the error code (ECONNREFUSED...). */
+export function tcpConnectOutcome(host: string, port: number, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      resolve('timeout');
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { DEFAULT_EMULATOR_CREDENTIALS } from '../../src/emulator/index.ts';
 
 /** The CLI entry, run from source as `node src/cli/main.ts`. */
 export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -43,6 +44,24 @@ export function identityCenterServeEnv(home: string, emulatorUrl: string, overri
     else env[name] = value;
   }
   return env;
+}
+
+/** As identityCenterServeEnv, for `serve --auth env`: the emulator's key pair in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
+export function envAuthServeEnv(home: string, emulatorUrl: string, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return identityCenterServeEnv(home, emulatorUrl, {
+    AWS_ACCESS_KEY_ID: DEFAULT_EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: DEFAULT_EMULATOR_CREDENTIALS.secretAccessKey,
+    ...overrides,
+  });
+}
+
+/** `POST /v1/chat/completions` on a started server, with `apiKey` as the Bearer key. */
+export function postChat(baseURL: string, apiKey: string, body: unknown): Promise<Response> {
+  return fetch(`${baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Spawns `bedrock-bridge serve ARGS` and resolves once it has printed its base URL and key. */

@@ -16,3 +16,33 @@ export function parseSse(text: string): string[] {
   }
   return events;
 }
+
+export interface SseReader {
+  /** Waits for the next chunk of the body; false once the body has ended. */
+  next(): Promise<boolean>;
+  /** Reads to the end: the `data:` payloads of everything read, and whether the connection was cut first. */
+  rest(): Promise<{ events: string[]; cut: boolean }>;
+}
+
+/** Reads an SSE response as it arrives, for tests that act between chunks (shutdown while streaming). */
+export function sseReader(response: Response): SseReader {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const next = async () => {
+    const { done, value } = await reader.read();
+    if (!done) text += decoder.decode(value, { stream: true });
+    return !done;
+  };
+  return {
+    next,
+    async rest() {
+      try {
+        while (await next());
+        return { events: parseSse(text), cut: false };
+      } catch {
+        return { events: parseSse(text), cut: true };
+      }
+    },
+  };
+}

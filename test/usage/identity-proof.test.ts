@@ -11,6 +11,7 @@ import { AuditSync } from '../../src/usage/audit-sync.ts';
 import { createIdentityProof, createIdentityProofHeader, decodeIdentityProof, encodeIdentityProof, IDENTITY_HEADER, resolveStsEndpoint, signedHeadersOf, userFromArn } from '../../src/usage/identity-proof.ts';
 import { UsageLedger } from '../../src/usage/ledger.ts';
 import { makeRecord } from './fixtures/records.ts';
+import { signedInIdentityCenter } from '../credentials/helpers.ts';
 import { assertExactlyOnce, waitFor } from './support.ts';
 
 const ROLE = 'arn:aws:sts::111122223333:assumed-role/Developer';
@@ -101,6 +102,56 @@ test('Identity Center mode: the collector verifies the proof through the STS emu
   } finally {
     ledger.close();
     await emulator.close();
+    collector.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Identity Center end to end: after the collector answers 401, forceRefresh fetches new role credentials and the retry proves with them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bb-proof-idc-'));
+  const collector = createAuditCollector({ databasePath: join(dir, 'collector.sqlite') });
+  const t = await signedInIdentityCenter({ user: 'erin@example.com', services: [collector.app] });
+  const usageUrl = `${t.emulator.url}${collector.path}`;
+  collector.setAudience(usageUrl);
+  collector.setStsEndpoint(t.emulator.url);
+  const ledger = new UsageLedger({ dataDir: join(dir, 'app') });
+  const proofKeys: string[] = [];
+  let sync: AuditSync | null = null;
+  try {
+    const records = Array.from({ length: 20 }, (_, i) => makeRecord(i));
+    for (const r of records) ledger.record(r);
+    ledger.flushSync();
+    const stale = await t.source.credentials();
+    // The role credentials in hand die before their expiry (the session itself lives on): only a forced refresh helps.
+    t.registry.revokeUser('erin@example.com');
+    sync = new AuditSync({
+      ledger,
+      endpoint: usageUrl,
+      region: 'us-east-1',
+      stsEndpoint: t.emulator.url,
+      intervalMs: 0,
+      backoffBaseMs: 20,
+      backoffCapMs: 100,
+      source: t.source,
+      fetch: (input, init) => {
+        const proof = decodeIdentityProof(String((init?.headers as Record<string, string>)[IDENTITY_HEADER]));
+        proofKeys.push(/Credential=([^/]+)\//.exec(proof?.headers.authorization ?? '')?.[1] ?? '?');
+        return fetch(input, init);
+      },
+    });
+    sync.start();
+    await waitFor(() => sync!.status().pending === 0, 10_000, 'sync');
+    assertExactlyOnce(collector, records);
+    assert.ok(collector.records().every((r) => r.authenticatedUser === 'erin@example.com'));
+    assert.equal(collector.stats().unauthorized, 1, 'one 401, then accepted');
+    const fresh = await t.source.credentials();
+    assert.notEqual(fresh.accessKeyId, stale.accessKeyId, 'the source holds new credentials');
+    assert.deepEqual(proofKeys.slice(0, 2), [stale.accessKeyId, fresh.accessKeyId], 'the retry proved with the renewed credentials');
+    assert.equal(t.idc.stats.roleCredentials, 2, 'one GetRoleCredentials for the forced refresh');
+  } finally {
+    await sync?.stop();
+    ledger.close();
+    await t.close();
     collector.close();
     rmSync(dir, { recursive: true, force: true });
   }

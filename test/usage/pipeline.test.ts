@@ -19,13 +19,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function event(n: number, overrides: Partial<RequestFinishedEvent> = {}): RequestFinishedEvent {
   const startedAt = Date.now();
+  const modelId = overrides.modelId !== undefined ? overrides.modelId : 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
   return {
     id: newRequestId(startedAt),
     startedAt,
     endedAt: startedAt + 50,
     route: '/v1/chat/completions',
     requestedModel: 'gpt-4o',
-    modelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+    modelId,
+    effectiveModelId: modelId,
     region: 'us-east-1',
     stream: false,
     status: 200,

@@ -62,5 +62,17 @@ test('settings overrides: base ids, exact profile ids, ARNs and regions', () => 
   assert.equal(table.cost('eu.amazon.nova-lite-v1:0', 'eu-west-1', m), 10);
   assert.equal(table.cost('us.amazon.nova-lite-v1:0', 'us-east-1', m), 0.3, 'other profiles keep the table price');
   assert.equal(table.cost('arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123', 'us-east-1', m), 14);
+  assert.equal(table.cost('arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123', 'us-east-1', m, 'us.amazon.nova-lite-v1:0'), 14, "the profile's own override wins over what it routes to");
   assert.equal(table.priceFor('mystery.model-v9', 'us-east-1')?.from, 'override');
+});
+
+test('an application profile is priced as the system-defined id it routes as', () => {
+  const table = loadPriceTable();
+  const profile = 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123';
+  const m = usage(1_000_000, 1_000_000);
+  const sonnet = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
+  assert.equal(table.cost(profile, 'us-east-1', m, `us.${sonnet}`), table.cost(`us.${sonnet}`, 'us-east-1', m));
+  assert.equal(table.cost(profile, 'us-east-1', m, `global.${sonnet}`), table.cost(`global.${sonnet}`, 'us-east-1', m));
+  assert.ok(table.cost(profile, 'us-east-1', m, `us.${sonnet}`)! > table.cost(profile, 'us-east-1', m, `global.${sonnet}`)!, 'the geographic premium applies');
+  assert.equal(table.cost(profile, 'us-east-1', m, 'mystery.model-v9'), null, 'routing to an unknown model is unknown');
 });

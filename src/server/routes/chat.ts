@@ -11,7 +11,8 @@ import type { Context } from 'hono';
 import { buildConverseRequest, type ImageResolver } from '../../core/chat-request.ts';
 import { toChatCompletion } from '../../core/chat-response.ts';
 import { ChatStreamTranslator } from '../../core/chat-stream.ts';
-import { resolveModel, type ModelMapping } from '../../core/model-catalog.ts';
+import type { ModelMapping } from '../../core/model-catalog.ts';
+import { resolveRequestModel, type EffectiveModelOf } from './model-resolution.ts';
 import { fromBedrockError } from '../../core/openai-errors.ts';
 import { parseChatCompletionRequest } from '../../core/openai-schemas.ts';
 import { tokenUsageOf } from '../../core/usage.ts';
@@ -23,8 +24,7 @@ export interface ChatRouteDeps {
   runtime: BedrockRuntimeClient;
   models: ModelMapping;
   resolveImage: ImageResolver;
-  /** The model whose traits apply to a model id (the one behind an application inference profile). */
-  foundationModelOf: (modelId: string) => Promise<string>;
+  effectiveModelOf: EffectiveModelOf;
 }
 
 const encoder = new TextEncoder();
@@ -169,7 +169,7 @@ async function writeSse(
 
 /** POST /v1/chat/completions: Converse for plain requests, ConverseStream -> SSE for `stream: true`. */
 export function chatCompletionsHandler(deps: ChatRouteDeps) {
-  const { runtime, models, resolveImage, foundationModelOf } = deps;
+  const { runtime, models, resolveImage, effectiveModelOf } = deps;
 
   return async function chatCompletions(c: Context<{ Variables: JsonBodyVariables & RequestLogVariables }>): Promise<Response> {
     const log = c.get('requestLog');
@@ -178,10 +178,8 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     try {
       const request = parseChatCompletionRequest(body);
       log.stream = request.stream === true;
-      const resolved = resolveModel(request.model, models);
-      log.requestedModel = resolved.requested;
-      log.modelId = resolved.modelId;
-      const plan = await buildConverseRequest(request, resolved.modelId, resolveImage, await foundationModelOf(resolved.modelId));
+      const resolved = await resolveRequestModel(request.model, models, effectiveModelOf, log);
+      const plan = await buildConverseRequest(request, resolved.modelId, resolveImage, resolved.effectiveModelId);
       const context = {
         id: `chatcmpl-${log.id}`,
         created: Math.floor(log.startedAt / 1000),

@@ -1,17 +1,19 @@
 import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Context } from 'hono';
 import { toEmbeddingInvocations, toEmbeddingsResponse } from '../../core/embeddings.ts';
-import { embeddingFamily, resolveModel, type ModelMapping } from '../../core/model-catalog.ts';
+import { embeddingFamily, type ModelMapping } from '../../core/model-catalog.ts';
 import { fromBedrockError, OpenAIError } from '../../core/openai-errors.ts';
 import { parseEmbeddingsRequest } from '../../core/openai-schemas.ts';
 import type { JsonBodyVariables } from '../guards/json-body.ts';
 import { CLIENT_CLOSED } from './chat.ts';
+import { resolveRequestModel, type EffectiveModelOf } from './model-resolution.ts';
 import { onRawResponse, tokenCountHeader } from './raw-response.ts';
 import { jsonResponse, modelNameOf, openAIErrorResponse, type RequestLogVariables } from '../request-log.ts';
 
 export interface EmbeddingsRouteDeps {
   runtime: BedrockRuntimeClient;
   models: ModelMapping;
+  effectiveModelOf: EffectiveModelOf;
   /** Bedrock calls in flight at once for one request (Titan takes one text per call). */
   concurrency?: number;
 }
@@ -35,7 +37,7 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, task:
 
 /** POST /v1/embeddings: one InvokeModel per invocation the family needs, bounded concurrency. */
 export function embeddingsHandler(deps: EmbeddingsRouteDeps) {
-  const { runtime, models } = deps;
+  const { runtime, models, effectiveModelOf } = deps;
   const concurrency = deps.concurrency ?? 8;
 
   return async function embeddings(c: Context<{ Variables: JsonBodyVariables & RequestLogVariables }>): Promise<Response> {
@@ -49,10 +51,9 @@ export function embeddingsHandler(deps: EmbeddingsRouteDeps) {
     clientSignal.addEventListener('abort', onClientGone, { once: true });
     try {
       const request = parseEmbeddingsRequest(body);
-      const resolved = resolveModel(request.model, models);
-      log.requestedModel = resolved.requested;
-      log.modelId = resolved.modelId;
-      const family = embeddingFamily(resolved.modelId);
+      const resolved = await resolveRequestModel(request.model, models, effectiveModelOf, log);
+      // An application inference profile is invoked by its ARN, in the request shape of the model behind it.
+      const family = embeddingFamily(resolved.effectiveModelId);
       if (!family) {
         throw new OpenAIError(
           400,
@@ -60,7 +61,7 @@ export function embeddingsHandler(deps: EmbeddingsRouteDeps) {
           { type: 'invalid_request_error', code: 'model_not_supported', param: 'model' },
         );
       }
-      const invocations = toEmbeddingInvocations(request, resolved.modelId);
+      const invocations = toEmbeddingInvocations(request, resolved.effectiveModelId);
       // Bedrock's count of each call, which the SDK's output leaves out.
       const tokenCounts = new Array<number | undefined>(invocations.length);
       const results = await mapBounded(invocations, concurrency, async (invocation, index) => {
