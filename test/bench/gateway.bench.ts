@@ -334,7 +334,7 @@ async function main(): Promise<void> {
     out.push('');
     out.push(text);
     out.push('');
-    out.push('ok = bridge better than portkey on that row; !! = not');
+    out.push('ok = bridge better than portkey on that row; !! = not; rounds = in how many of the interleaved rounds the bridge was better (a split such as 4/8 means the difference is within the noise)');
     for (const target of bench.targets) {
       out.push(`target: ${target.name}: ${target.holds === null ? 'n/a' : target.holds ? 'HOLDS' : 'MISSED'} (${target.detail})`);
     }

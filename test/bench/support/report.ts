@@ -4,16 +4,22 @@ import type { LoadResult } from './load.ts';
 export type TargetName = 'direct' | 'bridge' | 'portkey';
 export const TARGETS: readonly TargetName[] = ['direct', 'bridge', 'portkey'];
 
-/** Everything measured for one target in one scenario at one concurrency. */
-export interface Cell {
-  requests: number;
-  errors: number;
-  firstError?: string;
+/** What one target's requests measured, over a whole run or over one round of it. */
+export interface Measured {
   latency: Summary;
   firstChunk?: Summary;
   requestsPerSecond: number;
+}
+
+/** Everything measured for one target in one scenario at one concurrency. */
+export interface Cell extends Measured {
+  requests: number;
+  errors: number;
+  firstError?: string;
   /** Gateway process CPU (user + system) per request, ms; not measured for the in-process baseline. */
   cpuMsPerRequest?: number;
+  /** The same figures per interleaved round, in round order (so round i of every target ran side by side). */
+  rounds: Measured[];
 }
 
 export interface ScenarioResult {
@@ -44,21 +50,29 @@ export interface BenchResults {
   targets: { name: string; holds: boolean | null; detail: string }[];
 }
 
-/** Merges the rounds one target ran for one (scenario, concurrency). */
-export function mergeRounds(rounds: LoadResult[], cpuMs: number | undefined): Cell {
+function measuredOf(rounds: LoadResult[]): Measured {
   const latencies = rounds.flatMap((round) => round.latencies);
   const firstChunk = rounds.flatMap((round) => round.firstChunk);
   const wallMs = rounds.reduce((sum, round) => sum + round.wallMs, 0);
-  const errors = rounds.reduce((sum, round) => sum + round.errors, 0);
-  const firstError = rounds.find((round) => round.firstError)?.firstError;
   return {
-    requests: latencies.length,
-    errors,
-    ...(firstError ? { firstError } : {}),
     latency: summarize(latencies),
     ...(firstChunk.length ? { firstChunk: summarize(firstChunk) } : {}),
     requestsPerSecond: (latencies.length * 1000) / wallMs,
-    ...(cpuMs !== undefined && latencies.length ? { cpuMsPerRequest: cpuMs / (latencies.length + errors) } : {}),
+  };
+}
+
+/** Merges the rounds one target ran for one (scenario, concurrency). */
+export function mergeRounds(rounds: LoadResult[], cpuMs: number | undefined): Cell {
+  const requests = rounds.reduce((sum, round) => sum + round.latencies.length, 0);
+  const errors = rounds.reduce((sum, round) => sum + round.errors, 0);
+  const firstError = rounds.find((round) => round.firstError)?.firstError;
+  return {
+    ...measuredOf(rounds),
+    requests,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    ...(cpuMs !== undefined && requests ? { cpuMsPerRequest: cpuMs / (requests + errors) } : {}),
+    rounds: rounds.map((round) => measuredOf([round])),
   };
 }
 
@@ -67,57 +81,64 @@ interface Row {
   /** 'lower' or 'higher' is better; null: not compared. */
   better: 'lower' | 'higher' | null;
   values: Partial<Record<TargetName, number>>;
+  /** The row's figure in each interleaved round, where it can be taken per round. */
+  perRound: Partial<Record<TargetName, number[]>>;
   unit: string;
   digits: number;
 }
 
+/** A row's figure from one target's measurements; `direct` is the baseline's, from the same round. */
+type Pick = (measured: Measured, direct: Measured | undefined) => number | undefined;
+
 function rowsFor(result: ScenarioResult): Row[] {
   const direct = result.cells.direct;
-  const rows: Row[] = [];
-  const each = (pick: (cell: Cell) => number | undefined, targets: readonly TargetName[] = TARGETS) => {
-    const values: Partial<Record<TargetName, number>> = {};
+  const gateways: TargetName[] = ['bridge', 'portkey'];
+  const row = (label: string, better: Row['better'], unit: string, digits: number, pick: Pick, targets: readonly TargetName[] = TARGETS): Row => {
+    const values: Row['values'] = {};
+    const perRound: Row['perRound'] = {};
     for (const name of targets) {
       const cell = result.cells[name];
-      const value = cell ? pick(cell) : undefined;
+      if (!cell) continue;
+      const value = pick(cell, direct);
       if (value !== undefined && Number.isFinite(value)) values[name] = value;
+      perRound[name] = cell.rounds.map((round, i) => pick(round, direct?.rounds[i]) ?? Number.NaN);
     }
-    return values;
+    return { label, better, unit, digits, values, perRound };
   };
-  const gateways: TargetName[] = ['bridge', 'portkey'];
-  rows.push({ label: 'latency median', better: null, unit: 'ms', digits: 3, values: each((c) => c.latency.median) });
-  rows.push({ label: 'latency p99', better: null, unit: 'ms', digits: 3, values: each((c) => c.latency.p99) });
+  const rows: Row[] = [
+    row('latency median', null, 'ms', 3, (m) => m.latency.median),
+    row('latency p99', null, 'ms', 3, (m) => m.latency.p99),
+  ];
   if (direct) {
-    rows.push({
-      label: 'added median',
-      better: 'lower',
-      unit: 'ms',
-      digits: 3,
-      values: each((c) => c.latency.median - direct.latency.median, gateways),
-    });
-    rows.push({
-      label: 'added p99',
-      better: 'lower',
-      unit: 'ms',
-      digits: 3,
-      values: each((c) => c.latency.p99 - direct.latency.p99, gateways),
-    });
+    rows.push(row('added median', 'lower', 'ms', 3, (m, d) => (d ? m.latency.median - d.latency.median : undefined), gateways));
+    rows.push(row('added p99', 'lower', 'ms', 3, (m, d) => (d ? m.latency.p99 - d.latency.p99 : undefined), gateways));
   }
-  rows.push({ label: 'requests/s', better: 'higher', unit: '/s', digits: 0, values: each((c) => c.requestsPerSecond) });
+  rows.push(row('requests/s', 'higher', '/s', 0, (m) => m.requestsPerSecond));
   if (result.stream) {
-    rows.push({ label: 'first chunk median', better: null, unit: 'ms', digits: 3, values: each((c) => c.firstChunk?.median) });
+    rows.push(row('first chunk median', null, 'ms', 3, (m) => m.firstChunk?.median));
     if (direct?.firstChunk) {
-      const base = direct.firstChunk.median;
-      rows.push({
-        label: 'first chunk added',
-        better: 'lower',
-        unit: 'ms',
-        digits: 3,
-        values: each((c) => (c.firstChunk ? c.firstChunk.median - base : undefined), gateways),
-      });
+      const firstChunkAdded: Pick = (m, d) => (m.firstChunk && d?.firstChunk ? m.firstChunk.median - d.firstChunk.median : undefined);
+      rows.push(row('first chunk added', 'lower', 'ms', 3, firstChunkAdded, gateways));
     }
   }
-  rows.push({ label: 'gateway CPU/request', better: 'lower', unit: 'ms', digits: 3, values: each((c) => c.cpuMsPerRequest, gateways) });
+  // CPU is read per target over the whole run, so this row has no per-round figures.
+  const cpu = row('gateway CPU/request', 'lower', 'ms', 3, (m) => (m as Partial<Cell>).cpuMsPerRequest, gateways);
+  rows.push({ ...cpu, perRound: {} });
   return rows;
+}
+
+/** In how many rounds the bridge beat Portkey on this row, as "won/rounds"; empty when not taken per round. */
+function roundsWon(row: Row): string {
+  const bridge = row.perRound.bridge;
+  const portkey = row.perRound.portkey;
+  if (!bridge || !portkey || bridge.length === 0) return '';
+  let won = 0;
+  for (let i = 0; i < bridge.length; i += 1) {
+    const b = bridge[i]!;
+    const p = portkey[i]!;
+    if (row.better === 'lower' ? b < p : b > p) won += 1;
+  }
+  return `${won}/${bridge.length}`;
 }
 
 function format(value: number | undefined, digits: number): string {
@@ -129,23 +150,25 @@ function format(value: number | undefined, digits: number): string {
 export function renderTable(results: BenchResults): { text: string; comparisons: { row: string; bridgeBetter: boolean }[] } {
   const lines: string[] = [];
   const comparisons: { row: string; bridgeBetter: boolean }[] = [];
-  const widths = [44, 10, 10, 10, 4];
+  const widths = [44, 10, 10, 10, 4, 7];
   const line = (cells: string[]) =>
     lines.push(cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' '));
-  line(['scenario / c / metric', 'direct', 'bridge', 'portkey', '']);
+  line(['scenario / c / metric', 'direct', 'bridge', 'portkey', '', 'rounds']);
   lines.push('-'.repeat(widths.reduce((a, b) => a + b + 1, 0)));
   for (const result of results.scenarios) {
     for (const row of rowsFor(result)) {
       const name = `${result.label} c=${result.concurrency} ${row.label} (${row.unit})`;
       let mark = '';
+      let won = '';
       const bridge = row.values.bridge;
       const portkey = row.values.portkey;
       if (row.better && bridge !== undefined && portkey !== undefined) {
         const bridgeBetter = row.better === 'lower' ? bridge < portkey : bridge > portkey;
         comparisons.push({ row: name, bridgeBetter });
         mark = bridgeBetter ? ' ok' : ' !!';
+        won = roundsWon(row);
       }
-      line([name, format(row.values.direct, row.digits), format(bridge, row.digits), format(portkey, row.digits), mark]);
+      line([name, format(row.values.direct, row.digits), format(bridge, row.digits), format(portkey, row.digits), mark, won]);
     }
     lines.push('');
   }
