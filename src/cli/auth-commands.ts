@@ -10,7 +10,7 @@ import { IdentityCenterSource } from '../credentials/identity-center.ts';
 import { isCredentialSourceKind, loadCredentialSettings, saveCredentialSettings } from '../credentials/settings.ts';
 import type { CredentialSettings } from '../credentials/settings.ts';
 import { openVault } from '../credentials/vault.ts';
-import type { TokenVault } from '../credentials/vault.ts';
+import type { TokenVault, VaultProtection } from '../credentials/vault.ts';
 
 /** What the commands touch; tests pass their own. */
 export interface AuthCommandIo {
@@ -70,6 +70,17 @@ async function checkSignIn(source: CredentialSource): Promise<{ identity: Signed
   } catch (error) {
     return { identity: null, problem: messageOf(error) };
   }
+}
+
+const TOKEN_STORAGE: Record<VaultProtection, string> = {
+  'os-keychain': 'the OS keychain',
+  'electron-safe-storage': "Electron's safeStorage (encrypted, in the data directory)",
+  'memory-only': 'memory only (gone when this process ends)',
+};
+
+/** Where a device-flow sign-in keeps its tokens; null for sources that hold none (aws-profile, env). */
+function tokenStorageOf(source: CredentialSource, vault: TokenVault): VaultProtection | null {
+  return isInteractiveSource(source) ? vault.protection : null;
 }
 
 /** The lifetime lines both `login` and `status` print. */
@@ -169,7 +180,9 @@ export async function runLogin(argv: string[], io: AuthCommandIo = defaultIo()):
     const { identity, problem } = await checkSignIn(source);
     io.stdout(`Signed in${identity ? ` as ${identity.user}` : ''} (${source.kind}${identity?.accountId ? `, account ${identity.accountId}` : ''}${identity?.roleName ? `, role ${identity.roleName}` : ''}).`);
     for (const line of lifetimeLines(source.status())) io.stdout(line);
-    if (vault.protection === 'memory-only' && isInteractiveSource(source)) {
+    const storage = tokenStorageOf(source, vault);
+    if (storage) io.stdout(`Tokens stored in:    ${TOKEN_STORAGE[storage]}`);
+    if (storage === 'memory-only') {
       io.stderr('Note: tokens are kept in memory only, so this sign-in ends with this command. `bedrock-bridge serve` signs you in when it starts.');
     }
     if (problem !== null) return fail(io, `signed in, but no AWS credentials yet: ${problem}`);
@@ -224,6 +237,7 @@ export async function runStatus(argv: string[], io: AuthCommandIo = defaultIo())
   }
   const dataDir = defaultDataDirectory(io.env);
   let source: CredentialSource;
+  let vault: TokenVault;
   try {
     const settings = await loadCredentialSettings(dataDir);
     if (!settings) {
@@ -231,13 +245,14 @@ export async function runStatus(argv: string[], io: AuthCommandIo = defaultIo())
       else io.stdout('Not configured: run `bedrock-bridge login`.');
       return 1;
     }
-    const vault = await vaultFor(io, settings, dataDir);
+    vault = await vaultFor(io, settings, dataDir);
     source = await createCredentialSource(settings, { dataDir, vault, signInIfNeeded: false, log: () => {} });
   } catch (error) {
     return fail(io, error);
   }
   const { problem } = source.status().signedIn ? await checkSignIn(source) : { problem: null };
   const status = source.status();
+  const storage = tokenStorageOf(source, vault);
   if (json) {
     io.stdout(
       JSON.stringify({
@@ -247,6 +262,7 @@ export async function runStatus(argv: string[], io: AuthCommandIo = defaultIo())
         credentialsExpireAt: status.credentialsExpireAt?.toISOString() ?? null,
         sessionEndsAt: status.sessionEndsAt?.toISOString() ?? null,
         warning: status.warning,
+        tokenStorage: storage,
         error: problem,
       }),
     );
@@ -255,6 +271,7 @@ export async function runStatus(argv: string[], io: AuthCommandIo = defaultIo())
     io.stdout(`Signed in:           ${status.signedIn && problem === null ? 'yes' : 'no'}`);
     io.stdout(`User:                ${status.user ?? '-'}`);
     for (const line of lifetimeLines(status)) io.stdout(line);
+    if (storage) io.stdout(`Tokens stored in:    ${TOKEN_STORAGE[storage]}`);
     if (status.warning) io.stdout(`Warning:             ${status.warning}`);
     if (problem) io.stdout(`Problem:             ${problem}`);
   }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { join } from 'node:path';
 import { defaultDataDirectory } from '../core/paths.ts';
 import {
@@ -19,6 +20,7 @@ import { defaultModelId, type ModelMapping } from '../core/model-catalog.ts';
 import { createBedrockClients } from '../server/bedrock-clients.ts';
 import { generateApiKey, startGateway, type RunningGateway } from '../server/gateway.ts';
 import type { CredentialSource } from '../credentials/credential-source.ts';
+import { CredentialConfigurationError } from '../credentials/errors.ts';
 import type { OrgGatewayDocument } from '../credentials/org-gateway-contract.ts';
 import type { UsagePipeline } from '../usage/index.ts';
 import { followSignIn } from '../usage/follow-sign-in.ts';
@@ -150,6 +152,22 @@ function parsePort(value: string): number {
 }
 
 /**
+ * The SDK's chain is asked once before serving, as the other sources are: long-lived keys it would
+ * refuse stop `serve` now rather than failing every request. Finding nothing is only a warning: an
+ * `aws sso login` or exported keys can still come, and the chain is asked again on each request.
+ */
+async function askDefaultChainAtStart(provider: AwsCredentialIdentityProvider, io: ServeIo): Promise<void> {
+  try {
+    await provider();
+  } catch (error) {
+    if (error instanceof CredentialConfigurationError) throw new CredentialSourceError(error.message);
+    const reason = error instanceof Error ? error.message : String(error);
+    io.stderr(`Warning: the AWS SDK credential chain found no credentials yet (${reason}).`);
+    io.stderr('Warning: requests answer 401 until it does: run `aws sso login`, export AWS credentials, or use `bedrock-bridge login`.');
+  }
+}
+
+/**
  * Parses flags, starts everything, prints the base URL. Returns null after printing help.
  * `onReady` gets the handle once the server is listening, before the banner says so: whoever reacts
  * to the banner (a supervisor sending SIGTERM at once) then finds the signal handlers in place.
@@ -211,6 +229,9 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
   let orgModels: OrgModelChoices = {};
   let orgUsageEndpoint: string | null = null;
   if (values.emulator) {
+    if (values.auth !== undefined) {
+      throw new CredentialSourceError(`--emulator brings its own credentials; leave out --auth ${values.auth} (or drop --emulator to use real AWS).`);
+    }
     const { startEmulator, DEFAULT_EMULATOR_CREDENTIALS } = await import('../emulator/index.ts');
     const started = await startEmulator({ port: 0, host: '127.0.0.1', region });
     emulator = started;
@@ -223,6 +244,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
     const name = credentialSourceName(values.auth, settings, explicit ? null : await savedSignInSource(dataDirectory));
     ({ provider: credentials, source } = await resolveCredentials(name, { env: io.env, settings, region, dataDirectory }));
     credentialLabel = name === 'default' ? 'default (the AWS SDK credential chain)' : name;
+    if (name === 'default') await askDefaultChainAtStart(credentials, io);
     if (source && isOrgGateway(source)) {
       const org = await source.describe();
       // The org's choices fill what the user did not set: their own flags and settings win.

@@ -20,6 +20,8 @@ export interface TokenVault {
 
 export const MEMORY_ONLY_WARNING_KEYRING =
   'No OS keychain is available (on Linux: no Secret Service on the D-Bus session), so sign-in tokens are kept in memory only: you will sign in again after each restart.';
+export const MEMORY_ONLY_WARNING_KEYRING_UNUSABLE =
+  "No OS keychain is available to this process: it answers but is locked or refused to store the sign-in (on Linux: unlock the Secret Service's login keyring, e.g. by signing in to the desktop), so sign-in tokens are kept in memory only: you will sign in again after each restart.";
 export const MEMORY_ONLY_WARNING_BASIC_TEXT =
   "Electron's safeStorage has no real encryption on this system (backend 'basic_text'), so sign-in tokens are kept in memory only: you will sign in again after each restart.";
 export const MEMORY_ONLY_WARNING_SAFE_STORAGE =
@@ -105,17 +107,63 @@ export class KeyringVault implements TokenVault {
     await this.#backend.entry(this.#service, key).deleteCredential();
   }
   async clear(): Promise<void> {
-    const keys = new Set(this.#known);
-    for (const { account } of await this.#backend.find(this.#service)) keys.add(account);
-    for (const key of KNOWN_VAULT_KEYS) keys.add(key);
-    for (const key of keys) {
-      try {
-        await this.#backend.entry(this.#service, key).deleteCredential();
-      } catch {
-        // keep wiping the rest
-      }
+    try {
+      await wipeKeyring(this.#backend, this.#service, this.#known);
+    } finally {
+      this.#known.clear();
     }
-    this.#known.clear();
+  }
+}
+
+/** clear() could not remove everything from the OS keychain: sign-out must not claim it did. */
+export class VaultWipeError extends Error {
+  constructor(detail: string) {
+    super(
+      `Could not remove the sign-in tokens kept in the OS keychain (${detail}). Unlock it (on Linux: the Secret Service's login keyring) and run \`bedrock-bridge logout\` again.`,
+    );
+    this.name = 'VaultWipeError';
+  }
+}
+
+/**
+ * Deletes every entry of `service`: the keys written (`known`), the ones the store lists and every key
+ * this package writes. Keeps going past a failure, then throws VaultWipeError if any entry that is there
+ * could not be deleted (a locked keychain refuses; a missing entry is not a failure).
+ */
+async function wipeKeyring(backend: KeyringBackend, service: string, known: Iterable<string>): Promise<void> {
+  const keys = new Set(known);
+  for (const { account } of await backend.find(service)) keys.add(account);
+  for (const key of KNOWN_VAULT_KEYS) keys.add(key);
+  let failure: string | null = null;
+  for (const key of keys) {
+    try {
+      await backend.entry(service, key).deleteCredential();
+    } catch (error) {
+      failure ??= error instanceof Error ? error.message : String(error);
+    }
+  }
+  if (failure !== null) throw new VaultWipeError(failure);
+}
+
+/**
+ * Memory only because the OS keychain answers but cannot be used (locked, no collection, refused the
+ * probe). A session stored there earlier (a previous login, while it was unlocked) may still be in it,
+ * so clear() also wipes this data directory's entries there, and throws VaultWipeError if the keychain
+ * refuses: `logout` then fails with a reason instead of reporting a wipe that did not happen.
+ */
+export class UnusableKeyringVault extends MemoryVault {
+  readonly #backend: KeyringBackend;
+  readonly #service: string;
+
+  constructor(backend: KeyringBackend, service: string) {
+    super(MEMORY_ONLY_WARNING_KEYRING_UNUSABLE);
+    this.#backend = backend;
+    this.#service = service;
+  }
+
+  override async clear(): Promise<void> {
+    await super.clear();
+    await wipeKeyring(this.#backend, this.#service, []);
   }
 }
 
@@ -132,21 +180,31 @@ export const KNOWN_VAULT_KEYS = [
 /**
  * Opens the OS keychain if it really is one, else a memory-only vault with a warning. The probe
  * writes, reads back and deletes an entry, so a locked or absent store is detected up front.
+ * Two kinds of failure (both seen with a real Secret Service, test/credentials/secret-service-vault.test.ts):
+ * no keychain to talk to (no D-Bus session bus, no Secret Service on it: creating the entry fails),
+ * and a keychain that answers but refuses (a locked or missing collection: the probe fails), which may
+ * still hold an earlier session, so it is wiped on sign-out (UnusableKeyringVault).
  */
 export async function openKeyringVault(options: { backend?: KeyringBackend; service?: string } = {}): Promise<TokenVault> {
+  const service = options.service ?? KEYRING_SERVICE;
+  let backend: KeyringBackend;
+  let probe: KeyringEntry;
   try {
-    const backend = options.backend ?? (await loadNapiKeyring());
-    const service = options.service ?? KEYRING_SERVICE;
-    const probe = backend.entry(service, 'probe');
+    backend = options.backend ?? (await loadNapiKeyring());
+    probe = backend.entry(service, 'probe');
+  } catch {
+    return new MemoryVault(MEMORY_ONLY_WARNING_KEYRING);
+  }
+  try {
     const marker = `probe-${process.pid}-${Date.now()}`;
     await probe.setPassword(marker);
     const readBack = await probe.getPassword();
     await probe.deleteCredential();
-    if (readBack !== marker) return new MemoryVault(MEMORY_ONLY_WARNING_KEYRING);
-    return new KeyringVault(backend, service);
+    if (readBack === marker) return new KeyringVault(backend, service);
   } catch {
-    return new MemoryVault(MEMORY_ONLY_WARNING_KEYRING);
+    // refused: below
   }
+  return new UnusableKeyringVault(backend, service);
 }
 
 // ---------------------------------------------------------------------------------------------

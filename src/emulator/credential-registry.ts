@@ -56,6 +56,22 @@ export class CredentialRegistry {
     return this.#bearerTokens.has(token);
   }
 
+  /**
+   * Invalidates one set of credentials before its expiry while the holder still takes it as valid:
+   * requests signed with it get UnrecognizedClientException, as for a key AWS no longer recognises.
+   * (Real AWS gets close with a deny policy on tokens issued before a time, or a deactivated key.)
+   */
+  revoke(accessKeyId: string): void {
+    if (!this.#byKeyId.delete(accessKeyId)) throw new Error(`no credentials with access key id ${accessKeyId}`);
+  }
+
+  /** Ends one set of credentials now, whatever expiration it was issued with: requests signed with it get ExpiredTokenException. */
+  expire(accessKeyId: string): void {
+    const known = this.#byKeyId.get(accessKeyId);
+    if (!known) throw new Error(`no credentials with access key id ${accessKeyId}`);
+    known.expiresAt = Math.min(known.expiresAt ?? Number.POSITIVE_INFINITY, Date.now());
+  }
+
   /** Makes every credential of a user unusable at once, as a revoked session does. */
   revokeUser(user: string): void {
     for (const [keyId, credentials] of this.#byKeyId) {

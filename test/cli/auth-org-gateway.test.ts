@@ -91,12 +91,13 @@ test('org-gateway CLI: login, then status in a new process, show who, the source
     // A new process holds no credentials: status fetches them to know when they expire.
     assertFreshExpiry(timeOn(status.stdout, 'Credentials expire'), beforeStatus);
     assert.match(status.stdout, /^Session ends:\s+when your organisation ends it/m);
+    assert.match(status.stdout, /^Tokens stored in:\s+the OS keychain$/m);
 
     const json = await t.cli(['status', '--json']);
     assert.equal(json.code, 0, json.stderr);
     const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
     assert.deepEqual({ ...parsed, credentialsExpireAt: typeof parsed.credentialsExpireAt }, {
-      source: 'org-gateway', signedIn: true, user: 'alice', credentialsExpireAt: 'string', sessionEndsAt: null, warning: null, error: null,
+      source: 'org-gateway', signedIn: true, user: 'alice', credentialsExpireAt: 'string', sessionEndsAt: null, warning: null, tokenStorage: 'os-keychain', error: null,
     });
     assert.equal(t.gateway.control.stats.credentialsIssued, 3, 'one fetch per process');
   } finally {

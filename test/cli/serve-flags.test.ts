@@ -219,6 +219,35 @@ describe('bedrock-bridge serve flags', () => {
       assert.match(result.stderr, /No AWS credentials in the environment/);
       assert.doesNotMatch(result.stdout, /Base URL/);
     });
+
+    it('--auth default: long-lived keys in ~/.aws/credentials stop serve at start; finding no credentials only warns', async () => {
+      const noEnvKeys = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, ...noFileOverrides };
+      const withFileKeys = envAuthServeEnv(home, emulator.url, { HOME: homeWithAwsCredentials('chain-keys', DEFAULT_EMULATOR_CREDENTIALS), ...noEnvKeys });
+      const refused = await runCli(['serve', '--auth', 'default', '--port', '0'], withFileKeys);
+      assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+      assert.match(refused.stderr, /Refusing long-lived AWS access keys \(the AWS SDK default chain/);
+      assert.match(refused.stderr, /"allowLongLivedKeys": true/);
+      assert.doesNotMatch(refused.stdout, /Base URL/);
+
+      // Nothing anywhere (no instance metadata either): serve starts, says why requests will fail.
+      const emptyHome = join(home, 'no-aws');
+      mkdirSync(emptyHome, { recursive: true });
+      const nothing = envAuthServeEnv(home, emulator.url, { HOME: emptyHome, AWS_EC2_METADATA_DISABLED: 'true', ...noEnvKeys });
+      const started = await startServe(['--auth', 'default', '--port', '0', '--api-key', KEY], nothing);
+      children.push(started.child);
+      assert.match(started.output(), /credential chain found no credentials yet/);
+      assert.match(started.output(), /aws sso login/);
+      const answer = await postChat(started.baseURL, KEY, { model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(answer.status, 401);
+      await stop(started);
+    });
+
+    it('--emulator with --auth is refused: the emulator brings its own credentials', async () => {
+      const result = await runCli(['serve', '--emulator', '--auth', 'env', '--port', '0'], envAuthServeEnv(home, emulator.url));
+      assert.equal(result.code, 2, result.stdout + result.stderr);
+      assert.match(result.stderr, /--emulator brings its own credentials; leave out --auth env/);
+      assert.doesNotMatch(result.stdout, /Base URL/);
+    });
   });
 
   describe('shutdown', () => {

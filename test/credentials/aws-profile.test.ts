@@ -11,6 +11,7 @@ import { createCredentialSource } from '../../src/credentials/index.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 import { startTestBridge } from '../support/bridge.ts';
 import { openAIErrorOf, rawRequest } from '../support/http.ts';
+import { NO_AWS_ENV, withEnv } from '../support/env.ts';
 import { serveApps } from './helpers.ts';
 
 async function withAwsFiles<T>(credentials: string, config: string, run: (files: { filepath: string; configFilepath: string }) => Promise<T>): Promise<T> {
@@ -32,26 +33,6 @@ async function withAwsFiles<T>(credentials: string, config: string, run: (files:
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-/** Sets (or, with undefined, removes) environment variables for the body, restoring them after. */
-async function withEnv<T>(vars: Record<string, string | undefined>, run: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  apply(vars);
-  try {
-    return await run();
-  } finally {
-    apply(saved);
-  }
-}
-
-/** No AWS credentials or profile from the shell running the tests. */
-const NO_AWS_ENV = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined };
 
 const STATIC = '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n';
 

@@ -4,36 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestBridge, type TestBridge } from '../support/bridge.ts';
-import { openAIErrorOf, rawRequest } from '../support/http.ts';
+import { openAIErrorOf } from '../support/http.ts';
 import { parseSse } from '../support/sse.ts';
-import { signedInIdentityCenter, type SignedInIdentityCenter } from './helpers.ts';
-
-const MODEL = 'amazon.nova-micro-v1:0';
-
-async function withSignedInBridge(user: string, credentialTtlMs: number, body: (t: SignedInIdentityCenter, bridge: TestBridge) => Promise<void>): Promise<void> {
-  const t = await signedInIdentityCenter({ user, emulator: { credentialTtlMs } });
-  try {
-    const bridge = await startTestBridge({ upstream: { emulator: t.emulator, credentials: t.source.credentials } });
-    try {
-      await body(t, bridge);
-    } finally {
-      await bridge.close();
-    }
-  } finally {
-    await t.close();
-  }
-}
-
-function chat(bridge: TestBridge, content: string, stream = false) {
-  return rawRequest({
-    port: bridge.port,
-    method: 'POST',
-    path: '/v1/chat/completions',
-    headers: bridge.headers(),
-    body: JSON.stringify({ model: MODEL, stream, messages: [{ role: 'user', content }] }),
-  });
-}
+import { CHAT_MODEL, chat, withSignedInBridge, type SignedInIdentityCenter } from './helpers.ts';
 
 /** Resolves once the credentials in hand are past their expiration. */
 async function outliveCredentials(t: SignedInIdentityCenter): Promise<void> {
@@ -79,7 +52,7 @@ test('a stream that outlives its credentials (expired and the session revoked mi
       method: 'POST',
       headers: bridge.headers(),
       // About 35 stream events 100 ms apart: the stream lasts ~3.5 s, the credentials 1.5 s.
-      body: JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: `[[slow:100ms]] [[chunks:${words}]] hello` }] }),
+      body: JSON.stringify({ model: CHAT_MODEL, stream: true, messages: [{ role: 'user', content: `[[slow:100ms]] [[chunks:${words}]] hello` }] }),
     });
     assert.equal(response.status, 200);
     const expiresAt = t.source.status().credentialsExpireAt!;

@@ -8,6 +8,8 @@ import { createIdentityCenterEmulator, type IdentityCenterControl, type Identity
 import { createStsEmulator } from '../../src/emulator/sts.ts';
 import { IdentityCenterSource } from '../../src/credentials/identity-center.ts';
 import { MemoryVault } from '../../src/credentials/vault.ts';
+import { startTestBridge, type TestBridge } from '../support/bridge.ts';
+import { rawRequest, type RawResponse } from '../support/http.ts';
 
 export interface TestServer {
   url: string;
@@ -70,4 +72,40 @@ export async function signedInIdentityCenter(
     throw error;
   }
   return { emulator, registry, idc, source, close };
+}
+
+/**
+ * The gateway (startTestBridge) signing with a signed-in Identity Center session's credentials
+ * (signedInIdentityCenter, role credentials living `credentialTtlMs`); both closed after `body`.
+ */
+export async function withSignedInBridge(
+  user: string,
+  credentialTtlMs: number,
+  body: (t: SignedInIdentityCenter, bridge: TestBridge) => Promise<void>,
+): Promise<void> {
+  const t = await signedInIdentityCenter({ user, emulator: { credentialTtlMs } });
+  try {
+    const bridge = await startTestBridge({ upstream: { emulator: t.emulator, credentials: t.source.credentials } });
+    try {
+      await body(t, bridge);
+    } finally {
+      await bridge.close();
+    }
+  } finally {
+    await t.close();
+  }
+}
+
+/** A chat model of the emulator. */
+export const CHAT_MODEL = 'amazon.nova-micro-v1:0';
+
+/** POST /v1/chat/completions with one user message, over HTTP/1.1. */
+export function chat(bridge: TestBridge, content: string, stream = false): Promise<RawResponse> {
+  return rawRequest({
+    port: bridge.port,
+    method: 'POST',
+    path: '/v1/chat/completions',
+    headers: bridge.headers(),
+    body: JSON.stringify({ model: CHAT_MODEL, stream, messages: [{ role: 'user', content }] }),
+  });
 }

@@ -15,9 +15,9 @@ export interface RunCliOptions {
   timeoutMs?: number;
 }
 
-/** Runs `bedrock-bridge ARGS` from source to its exit (killed after `timeoutMs`). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, options: RunCliOptions = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `node [nodeArgs] SCRIPT ARGS` to its exit (killed after `timeoutMs`), collecting its output. */
+export function runNodeScript(script: string, args: string[], env: NodeJS.ProcessEnv, options: RunCliOptions = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -35,4 +35,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: RunCliOp
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs `bedrock-bridge ARGS` from source to its exit (killed after `timeoutMs`). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, options: RunCliOptions = {}): Promise<CliRun> {
+  return runNodeScript(MAIN, args, env, options);
 }

@@ -16,6 +16,9 @@ export interface Started {
 export function cleanEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, BEDROCK_BRIDGE_HOME: home };
   delete env.BEDROCK_BRIDGE_API_KEY;
+  // The developer's own keychain (the Secret Service is found through either) is no place for test sessions.
+  delete env.DBUS_SESSION_BUS_ADDRESS;
+  delete env.XDG_RUNTIME_DIR;
   delete env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
   delete env.AWS_ENDPOINT_URL_BEDROCK;
   return env;
