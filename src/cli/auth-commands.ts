@@ -4,7 +4,7 @@ import {
   createCredentialSource,
   isInteractiveSource,
 } from '../credentials/index.ts';
-import type { CredentialSource, CredentialStatus, SignedInIdentity, SignInUi } from '../credentials/credential-source.ts';
+import type { CredentialSource, SignedInIdentity, SignInUi } from '../credentials/credential-source.ts';
 import { terminalSignInUi } from './open-browser.ts';
 import { IdentityCenterSource } from '../credentials/identity-center.ts';
 import { isCredentialSourceKind, loadCredentialSettings, saveCredentialSettings } from '../credentials/settings.ts';
@@ -66,9 +66,13 @@ function fail(io: AuthCommandIo, error: unknown): number {
 async function checkSignIn(source: CredentialSource): Promise<{ identity: SignedInIdentity | null; problem: string | null }> {
   try {
     await source.credentials();
+  } catch (error) {
+    return { identity: null, problem: `no AWS credentials yet: ${messageOf(error)}` };
+  }
+  try {
     return { identity: await source.identity(), problem: null };
   } catch (error) {
-    return { identity: null, problem: messageOf(error) };
+    return { identity: null, problem: `the user name could not be read (sts:GetCallerIdentity): ${messageOf(error)}` };
   }
 }
 
@@ -83,11 +87,16 @@ function tokenStorageOf(source: CredentialSource, vault: TokenVault): VaultProte
   return isInteractiveSource(source) ? vault.protection : null;
 }
 
-/** The lifetime lines both `login` and `status` print. */
-function lifetimeLines(status: CredentialStatus): string[] {
+/**
+ * The lifetime lines both `login` and `status` print. Only the two sign-in flows have a session that
+ * renews itself; a profile or the environment just has credentials.
+ */
+function lifetimeLines(source: CredentialSource): string[] {
+  const status = source.status();
+  const renewing = status.signedIn && isInteractiveSource(source);
   return [
     `Credentials expire:  ${status.credentialsExpireAt?.toISOString() ?? '-'}`,
-    `Session ends:        ${status.sessionEndsAt?.toISOString() ?? (status.signedIn ? 'when your organisation ends it (renews silently until then)' : '-')}`,
+    `Session ends:        ${status.sessionEndsAt?.toISOString() ?? (renewing ? 'when your organisation ends it (renews silently until then)' : '-')}`,
   ];
 }
 
@@ -179,13 +188,13 @@ export async function runLogin(argv: string[], io: AuthCommandIo = defaultIo()):
     await saveCredentialSettings(dataDir, settings);
     const { identity, problem } = await checkSignIn(source);
     io.stdout(`Signed in${identity ? ` as ${identity.user}` : ''} (${source.kind}${identity?.accountId ? `, account ${identity.accountId}` : ''}${identity?.roleName ? `, role ${identity.roleName}` : ''}).`);
-    for (const line of lifetimeLines(source.status())) io.stdout(line);
+    for (const line of lifetimeLines(source)) io.stdout(line);
     const storage = tokenStorageOf(source, vault);
     if (storage) io.stdout(`Tokens stored in:    ${TOKEN_STORAGE[storage]}`);
     if (storage === 'memory-only') {
       io.stderr('Note: tokens are kept in memory only, so this sign-in ends with this command. `bedrock-bridge serve` signs you in when it starts.');
     }
-    if (problem !== null) return fail(io, `signed in, but no AWS credentials yet: ${problem}`);
+    if (problem !== null) return fail(io, `signed in, but ${problem}`);
     return 0;
   } catch (error) {
     return fail(io, error);
@@ -270,7 +279,7 @@ export async function runStatus(argv: string[], io: AuthCommandIo = defaultIo())
     io.stdout(`Source:              ${status.source}`);
     io.stdout(`Signed in:           ${status.signedIn && problem === null ? 'yes' : 'no'}`);
     io.stdout(`User:                ${status.user ?? '-'}`);
-    for (const line of lifetimeLines(status)) io.stdout(line);
+    for (const line of lifetimeLines(source)) io.stdout(line);
     if (storage) io.stdout(`Tokens stored in:    ${TOKEN_STORAGE[storage]}`);
     if (status.warning) io.stdout(`Warning:             ${status.warning}`);
     if (problem) io.stdout(`Problem:             ${problem}`);

@@ -1,9 +1,20 @@
 const DEFAULT_MAX_LENGTH = 300;
 
+/** An OAuth-style error code (`access_denied`, `invalid_grant`): a name for programs, no message for people. */
+const ERROR_CODE = /^[A-Za-z0-9_.:-]+$/;
+
+function reasonInJson(body: Record<string, unknown> | null): unknown {
+  const error = body?.error;
+  if (error && typeof error === 'object') return (error as Record<string, unknown>).message;
+  const bareError = typeof error === 'string' && !ERROR_CODE.test(error.trim()) ? error : undefined;
+  return body?.error_description ?? body?.message ?? body?.reason ?? bareError;
+}
+
 /**
  * The human reason in an HTTP error answer, as one short line fit for a terminal or the window:
- * `{"error":{"message"}}`, OAuth's `error_description`, `message` or `reason` from JSON, else a plain-text body.
- * Null when there is none: a bare OAuth error code is no message, nor is an HTML error page.
+ * `{"error":{"message"}}`, OAuth's `error_description`, `message`, `reason` or a sentence in `error` from
+ * JSON (whatever the content type says), else a plain-text body.
+ * Null when there is none: a bare error code is no message, nor is an HTML or XML error page.
  */
 export async function errorBodyReason(response: Response, maxLength: number = DEFAULT_MAX_LENGTH): Promise<string | null> {
   let text: string;
@@ -13,15 +24,14 @@ export async function errorBodyReason(response: Response, maxLength: number = DE
     return null;
   }
   const type = response.headers.get('content-type') ?? '';
+  const declaredJson = /json/i.test(type);
   let reason: unknown = null;
-  if (/json/i.test(type)) {
+  if (declaredJson || text.trimStart().startsWith('{')) {
     try {
-      const body = JSON.parse(text) as Record<string, unknown> | null;
-      const error = body?.error;
-      const nested = error && typeof error === 'object' ? (error as Record<string, unknown>).message : undefined;
-      reason = nested ?? body?.error_description ?? body?.message ?? body?.reason;
+      reason = reasonInJson(JSON.parse(text) as Record<string, unknown> | null);
     } catch {
-      return null;
+      if (declaredJson) return null;
+      reason = text;
     }
   } else if (!/html|xml/i.test(type)) {
     reason = text;

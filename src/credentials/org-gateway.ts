@@ -198,7 +198,7 @@ export class OrgGatewaySource extends DeviceFlowSource {
       await this.credentials();
     } catch (error) {
       if (error instanceof NotEntitledError) {
-        await this.signOut();
+        await this.#discardSignIn();
         throw error;
       }
       if (error instanceof SignInRequiredError) {
@@ -291,6 +291,23 @@ export class OrgGatewaySource extends DeviceFlowSource {
 
   /** Revokes the refresh and access tokens at the IdP (RFC 7009, when it has an endpoint) and wipes the vault. */
   async signOut(): Promise<void> {
+    await this.#revokeTokens();
+    await this.wipe();
+  }
+
+  /**
+   * A sign-in the org does not entitle: revoked, and its own tokens deleted. Not a sign-out: another
+   * source's session in the vault (the Identity Center one this login was meant to replace) stays.
+   */
+  async #discardSignIn(): Promise<void> {
+    await this.#revokeTokens();
+    this.session.forget();
+    this.forgetCredentials();
+    await Promise.allSettled(Object.values(ORG_KEYS).map((key) => this.vault.delete(key)));
+  }
+
+  /** Revokes the refresh and access tokens at the IdP where it can; offline, there is nothing to do. */
+  async #revokeTokens(): Promise<void> {
     await this.restore();
     try {
       const { gateway, oidc } = await this.#discover();
@@ -307,8 +324,7 @@ export class OrgGatewaySource extends DeviceFlowSource {
         if (access) await revoke(access.token, 'access_token');
       }
     } catch {
-      // gateway unreachable: wipe anyway
+      // gateway unreachable: the local wipe still happens
     }
-    await this.wipe();
   }
 }

@@ -70,6 +70,9 @@ export function createBedrockClients(options: BedrockClientsOptions): BedrockCli
     ...common,
     // The catalog is not on the hot path; let the SDK retry it.
     maxAttempts: Math.max(3, common.maxAttempts),
+    // The runtime client's memoized provider rather than a second SDK cache around ours: credentials
+    // renewed after Bedrock refused them (routes/credential-retry.ts) then sign catalog reads too.
+    ...(options.credentials ? { credentials: runtime.config.credentials } : {}),
     ...(options.controlEndpoint ? { endpoint: options.controlEndpoint } : {}),
   });
   return {

@@ -13,7 +13,7 @@ import { startTestBridge, type TestBridge } from '../support/bridge.ts';
 import { NO_AWS_ENV, withEnv } from '../support/env.ts';
 import { openAIErrorOf, rawRequest, type RawResponse } from '../support/http.ts';
 import { parseSse } from '../support/sse.ts';
-import { chat, withSignedInBridge, type SignedInIdentityCenter } from './helpers.ts';
+import { chat, signedInIdentityCenter, withSignedInBridge, type SignedInIdentityCenter } from './helpers.ts';
 
 const HOUR = 3600_000;
 
@@ -250,5 +250,42 @@ test('--auth env: the environment gives the same credentials again, so a rejecti
     });
   } finally {
     await emulator.close();
+  }
+});
+
+test('after a rejected request renewed the credentials, the model catalog (control plane) is read with the new ones too, not the refused ones until they expire', async () => {
+  const t = await signedInIdentityCenter({ user: 'lea', emulator: { credentialTtlMs: HOUR } });
+  const catalogErrors: unknown[] = [];
+  try {
+    const bridge = await startTestBridge({
+      upstream: { emulator: t.emulator, credentials: t.source.credentials },
+      gateway: { modelCacheMs: 0, onModelCatalogError: (error) => catalogErrors.push(error) },
+    });
+    try {
+      const listModels = () => rawRequest({ port: bridge.port, method: 'GET', path: '/v1/models', headers: bridge.headers() });
+      // An editor lists the models when it connects: the catalog is read with the credentials of the time.
+      assert.equal((await listModels()).status, 200);
+      const oldKey = await heldKey(t);
+      t.registry.revoke(oldKey);
+      assert.equal((await chat(bridge, 'hello')).status, 200, 'the chat request recovered with new credentials');
+      const newKey = await heldKey(t);
+      assert.notEqual(newKey, oldKey);
+
+      const seqBefore = bridge.emulator.recorder.all().at(-1)?.seq ?? 0;
+      const listed = await listModels();
+      assert.equal(listed.status, 200);
+      const reads = bridge.emulator.recorder.filter((entry) => entry.seq > seqBefore && (entry.operation === 'ListFoundationModels' || entry.operation === 'ListInferenceProfiles'));
+      assert.ok(reads.length > 0, 'the catalog was read again');
+      assert.deepEqual(
+        reads.map((entry) => [entry.accessKeyId, entry.status]),
+        reads.map(() => [newKey, 200]),
+        'signed with the renewed credentials and served',
+      );
+      assert.deepEqual(catalogErrors, [], 'no catalog failure logged');
+    } finally {
+      await bridge.close();
+    }
+  } finally {
+    await t.close();
   }
 });

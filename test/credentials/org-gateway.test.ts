@@ -126,10 +126,12 @@ test('org-gateway: device flow against a real oidc-provider, credentials, identi
   }
 });
 
-test('org-gateway: sign-in as a user who is not entitled fails with the org\'s reason, revokes the tokens and keeps nothing', async () => {
+test('org-gateway: sign-in as a user who is not entitled fails with the org\'s reason, revokes the tokens and keeps none of them (another source\'s session stays)', async () => {
   const t = await setup();
   try {
     t.as('mallory');
+    // An Identity Center session this login was meant to replace: not the org's to wipe.
+    await t.vault.set('identity-center/refresh-token', 'idc-refresh-token');
     let raised = 0;
     t.source.onSignInRequired(() => (raised += 1));
     let refreshToken: string | null = null;
@@ -151,6 +153,7 @@ test('org-gateway: sign-in as a user who is not entitled fails with the org\'s r
     assert.equal(t.source.signedIn, false);
     assert.equal(await t.vault.get(ORG_KEYS.refreshToken), null);
     assert.equal(await t.vault.get(ORG_KEYS.accessToken), null);
+    assert.equal(await t.vault.get('identity-center/refresh-token'), 'idc-refresh-token', 'the other session is left alone');
     // The session was ended at the IdP too, not only forgotten here.
     assert.ok(refreshToken, 'the IdP had issued a refresh token');
     const reuse = await fetch(`${t.idp.issuer}/token`, {
