@@ -175,6 +175,19 @@ function geographyOf(region: string): string {
   return GEOGRAPHY_PREFIX[part] ?? part;
 }
 
+// Countries inside Asia Pacific with system-defined profiles of their own (jp.…, au.…).
+const COUNTRY_PREFIX: ReadonlyArray<readonly [string, ReadonlySet<string>]> = [
+  ['jp', new Set(['ap-northeast-1', 'ap-northeast-3'])],
+  ['au', new Set(['ap-southeast-2', 'ap-southeast-4'])],
+];
+
+/** The prefix of regions that share one geography: a country's own when every region is in it. */
+function prefixOf(geography: string, regions: ReadonlySet<string>): string {
+  if (geography !== 'apac') return geography;
+  const country = COUNTRY_PREFIX.find(([, members]) => [...regions].every((region) => members.has(region)));
+  return country ? country[0] : geography;
+}
+
 /**
  * The system-defined id an application inference profile behaves like, from the model ARNs it routes
  * to (ListInferenceProfiles' `models`): the foundation model id when it routes to one region,
@@ -190,7 +203,7 @@ export function profileRouteId(modelArns: readonly string[]): string | null {
   if (regions.size === 1 && !regions.has('')) return model;
   if (regions.has('')) return `global.${model}`;
   const geographies = new Set([...regions].map(geographyOf));
-  return geographies.size === 1 ? `${[...geographies][0]}.${model}` : `global.${model}`;
+  return geographies.size === 1 ? `${prefixOf([...geographies][0]!, regions)}.${model}` : `global.${model}`;
 }
 
 export function modelTraits(modelId: string): ModelTraits {

@@ -111,6 +111,8 @@ test('an application profile behaves like the system-defined id its model ARNs d
   assert.equal(profileRouteId([arn('us-east-1'), arn('us-east-2'), arn('us-west-2')]), `us.${sonnet}`);
   assert.equal(profileRouteId([arn('eu-central-1'), arn('eu-west-3')]), `eu.${sonnet}`);
   assert.equal(profileRouteId([arn('ap-northeast-1'), arn('ap-southeast-2')]), `apac.${sonnet}`);
+  assert.equal(profileRouteId([arn('ap-northeast-1'), arn('ap-northeast-3')]), `jp.${sonnet}`, 'Japan has profiles of its own');
+  assert.equal(profileRouteId([arn('ap-southeast-2'), arn('ap-southeast-4')]), `au.${sonnet}`, 'so has Australia');
   assert.equal(profileRouteId([arn('us-gov-west-1'), arn('us-gov-east-1')]), `us-gov.${sonnet}`);
   assert.equal(profileRouteId([arn('us-east-1'), arn('eu-west-1')]), `global.${sonnet}`, 'spans geographies');
   assert.equal(profileRouteId([arn('us-east-1'), arn('us-west-2'), `arn:aws:bedrock:::foundation-model/${sonnet}`]), `global.${sonnet}`, "a global profile's region-less ARN");
