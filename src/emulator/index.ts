@@ -18,9 +18,12 @@ export { countWords, type EmulatedUsage } from './scripted-model.ts';
 export { deterministicVector } from './embeddings.ts';
 export { encodeEvent, encodeException, encodeFrame, encodeStringHeaders } from './eventstream.ts';
 
-/** A fixed, obviously fake key pair for `serve --emulator` and tests. Registered by startEmulator. */
+/**
+ * A fixed, obviously fake key pair for `serve --emulator` and tests. Registered by startEmulator. Not in
+ * the AKIA… shape of a real IAM user key, so secret scanners have nothing to flag.
+ */
 export const DEFAULT_EMULATOR_CREDENTIALS: { accessKeyId: string; secretAccessKey: string } = {
-  accessKeyId: 'AKIAEMULATOR00000000',
+  accessKeyId: 'EMULATORACCESSKEY000',
   secretAccessKey: 'emulator/secret/key/not/a/real/aws/secret0',
 };
 

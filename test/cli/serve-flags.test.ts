@@ -104,7 +104,7 @@ describe('bedrock-bridge serve flags', () => {
     assert.equal(response.status, 200);
     const converse = emulator.recorder.last('Converse')!;
     assert.equal(converse.signingRegion, 'eu-west-1');
-    assert.match(converse.headers.authorization ?? '', /Credential=AKIA\w+\/\d{8}\/eu-west-1\/bedrock\/aws4_request/);
+    assert.match(converse.headers.authorization ?? '', new RegExp(`Credential=${DEFAULT_EMULATOR_CREDENTIALS.accessKeyId}/\\d{8}/eu-west-1/bedrock/aws4_request`));
     const models = await fetch(`${started.baseURL}/models`, { headers: { authorization: `Bearer ${KEY}` } });
     assert.equal(models.status, 200);
     assert.equal(emulator.recorder.last('ListFoundationModels')!.signingRegion, 'eu-west-1');
@@ -187,7 +187,7 @@ describe('bedrock-bridge serve flags', () => {
     const noFileOverrides = { AWS_SHARED_CREDENTIALS_FILE: undefined, AWS_CONFIG_FILE: undefined };
 
     it("signs with the environment's keys, not those of ~/.aws/credentials (which the default chain would use)", async () => {
-      const HOME = homeWithAwsCredentials('wrong-keys', { accessKeyId: 'AKIAOTHERKEYS0000000', secretAccessKey: 'other/secret/key/not/the/emulator/one0' });
+      const HOME = homeWithAwsCredentials('wrong-keys', { accessKeyId: 'OTHERFILEKEY00000000', secretAccessKey: 'other/secret/key/not/the/emulator/one0' });
       const env = { HOME, AWS_PROFILE: 'other', ...noFileOverrides };
       const body = { model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hi' }] };
 
@@ -206,7 +206,7 @@ describe('bedrock-bridge serve flags', () => {
       assert.equal(refused.status, 401);
       assert.equal((await refused.json()).error.type, 'authentication_error');
       const converse = emulator.recorder.last('Converse')!;
-      assert.equal(converse.accessKeyId, 'AKIAOTHERKEYS0000000');
+      assert.equal(converse.accessKeyId, 'OTHERFILEKEY00000000');
       assert.equal(converse.status, 403);
       await stop(withDefault);
     });

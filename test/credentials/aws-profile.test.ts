@@ -37,7 +37,7 @@ async function withAwsFiles<T>(credentials: string, config: string, run: (files:
 const STATIC = '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n';
 
 /** An IAM user key that only serves to assume a role: `work` (role_arn + source_profile) over `base` (the key). */
-const SOURCE_KEY = { accessKeyId: 'AKIASOURCEKEY0000000', secretAccessKey: 'source/secret/key/of/an/iam/user000000' };
+const SOURCE_KEY = { accessKeyId: 'SOURCEUSERKEY0000000', secretAccessKey: 'source/secret/key/of/an/iam/user000000' };
 const SOURCE_KEY_FILE = `[base]\naws_access_key_id = ${SOURCE_KEY.accessKeyId}\naws_secret_access_key = ${SOURCE_KEY.secretAccessKey}\n`;
 const ROLE_PROFILE = (name: string, source: string) => `[profile ${name}]\nrole_arn = arn:aws:iam::444455556666:role/Dev\nsource_profile = ${source}\nrole_session_name = bob\nregion = us-east-1\n`;
 

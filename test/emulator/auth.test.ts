@@ -55,7 +55,7 @@ describe('SigV4 through the real SDK', () => {
   });
 
   it('rejects an unknown access key with UnrecognizedClientException', async () => {
-    const client = runtime({ credentials: { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' } });
+    const client = runtime({ credentials: { accessKeyId: 'UNKNOWNKEY0000000000', secretAccessKey: 'x' } });
     await assert.rejects(converse(client), { name: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
   });
 
@@ -135,11 +135,11 @@ describe('SigV4 through the real SDK', () => {
 
 describe('verifySigV4Request (service-agnostic)', () => {
   const registry = new CredentialRegistry();
-  registry.add({ accessKeyId: 'AKIASTS0000000000000', secretAccessKey: 'sts-secret', user: 'carol', assumedRoleArn: 'arn:aws:iam::111122223333:user/carol' });
+  registry.add({ accessKeyId: 'STSCALLERKEY00000000', secretAccessKey: 'sts-secret', user: 'carol', assumedRoleArn: 'arn:aws:iam::111122223333:user/carol' });
   const body = 'Action=GetCallerIdentity&Version=2011-06-15';
 
   async function signSts(date: Date) {
-    const signer = new SignatureV4({ service: 'sts', region: 'us-east-1', credentials: { accessKeyId: 'AKIASTS0000000000000', secretAccessKey: 'sts-secret' }, sha256: Sha256 });
+    const signer = new SignatureV4({ service: 'sts', region: 'us-east-1', credentials: { accessKeyId: 'STSCALLERKEY00000000', secretAccessKey: 'sts-secret' }, sha256: Sha256 });
     return signer.sign(
       {
         method: 'POST',
