@@ -11,6 +11,7 @@ import { isCredentialSourceKind, loadCredentialSettings, saveCredentialSettings 
 import type { CredentialSettings } from '../credentials/settings.ts';
 import { openVault } from '../credentials/vault.ts';
 import type { TokenVault, VaultProtection } from '../credentials/vault.ts';
+import { messageOf } from '../core/error-message.ts';
 
 /** What the commands touch; tests pass their own. */
 export interface AuthCommandIo {
@@ -47,10 +48,6 @@ Tokens go to the OS keychain; without one they stay in memory (use \`serve\`, wh
 
 async function vaultFor(io: AuthCommandIo, settings: CredentialSettings, dataDir: string): Promise<TokenVault> {
   return io.vault ?? openVault({ dataDir, ...(settings.memoryOnlyVault ? { memoryOnly: true } : {}) });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function fail(io: AuthCommandIo, error: unknown): number {

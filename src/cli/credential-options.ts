@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Settings } from '../core/settings.ts';
 import type { CredentialSource, CredentialSourceKind } from '../credentials/credential-source.ts';
+import { messageOf } from '../core/error-message.ts';
 
 /** What a credential option may look at when the server starts. */
 export interface CredentialOptionContext {
@@ -64,7 +65,7 @@ export async function savedSignInSource(dataDirectory: string): Promise<string |
   try {
     return (await loadCredentialSettings(dataDirectory))?.source ?? null;
   } catch (error) {
-    throw new CredentialSourceError(error instanceof Error ? error.message : String(error));
+    throw new CredentialSourceError(messageOf(error));
   }
 }
 

@@ -26,6 +26,7 @@ import type { UsagePipeline } from '../usage/index.ts';
 import { followSignIn } from '../usage/follow-sign-in.ts';
 import { CredentialSourceError, credentialSourceHelp, credentialSourceName, resolveCredentials, savedSignInSource } from './credential-options.ts';
 import { loadSettings, defaultSettingsPath } from './settings-file.ts';
+import { messageOf } from '../core/error-message.ts';
 
 export function serveHelp(): string {
   return `Usage: bedrock-bridge serve [options]
@@ -161,7 +162,7 @@ async function askDefaultChainAtStart(provider: AwsCredentialIdentityProvider, i
     await provider();
   } catch (error) {
     if (error instanceof CredentialConfigurationError) throw new CredentialSourceError(error.message);
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     io.stderr(`Warning: the AWS SDK credential chain found no credentials yet (${reason}).`);
     io.stderr('Warning: requests answer 401 until it does: run `aws sso login`, export AWS credentials, or use `bedrock-bridge login`.');
   }
@@ -374,7 +375,7 @@ export async function runServe(argv: string[], io: ServeIo = defaultIo): Promise
         settle(0);
       },
       (error: unknown) => {
-        io.stderr(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+        io.stderr(`Error while stopping: ${messageOf(error)}`);
         settle(1);
       },
     );

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultDataDirectory } from '../core/paths.ts';
 import { parseSettings, SettingsError, type Settings } from '../core/settings.ts';
+import { messageOf } from '../core/error-message.ts';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 
@@ -21,13 +22,13 @@ export function loadSettings(configPath: string | undefined, env: NodeJS.Process
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new SettingsError(`Cannot read settings file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new SettingsError(`Cannot read settings file ${path}: ${messageOf(error)}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new SettingsError(`Settings file ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new SettingsError(`Settings file ${path} is not valid JSON: ${messageOf(error)}`);
   }
   return { settings: parseSettings(json, `settings file ${path}`), path };
 }

@@ -17,6 +17,7 @@ import { modelTraits, type ModelTraits } from './model-catalog.ts';
 import { invalidRequest, OpenAIError } from './openai-errors.ts';
 import { imageFormatOfMediaType } from './image-format.ts';
 import type { ImageFormat } from './image-format.ts';
+import { messageOf } from './error-message.ts';
 
 export type { ImageFormat };
 export type ImageResolver = (url: string) => Promise<{ format: ImageFormat; bytes: Uint8Array }>;
@@ -342,7 +343,7 @@ async function resolveImages(images: PendingImage[], resolveImage: ImageResolver
           }
           throw error;
         }
-        throw invalidRequest(`Could not fetch the image: ${error instanceof Error ? error.message : String(error)}`, pending.param, 'image_fetch_failed');
+        throw invalidRequest(`Could not fetch the image: ${messageOf(error)}`, pending.param, 'image_fetch_failed');
       }
       pending.block.image = { format: image.format, source: { bytes: image.bytes } };
     }),

@@ -10,6 +10,7 @@ import type { PolicedCredentials } from './long-lived-keys.ts';
 import { createRefreshingProvider } from './refreshing-provider.ts';
 import type { RefreshingProvider } from './refreshing-provider.ts';
 import { sessionNameFromArn } from './util.ts';
+import { messageOf } from '../core/error-message.ts';
 
 export { LONG_LIVED_KEYS_WARNING, isLongLived } from './long-lived-keys.ts';
 
@@ -170,7 +171,7 @@ export class AwsProfileSource extends SdkCredentialSource {
     return this.#inner;
   }
   protected translate(error: unknown): unknown {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     if (/sso/i.test(message) && /(expired|refresh|token|login)/i.test(message)) {
       return new SignInRequiredError(`The AWS CLI session of profile "${this.profile}" has ended: run \`aws sso login --profile ${this.profile}\`, then retry.`);
     }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { defaultDataDirectory } from '../core/paths.ts';
+import { messageOf } from '../core/error-message.ts';
 
 export type VaultProtection = 'os-keychain' | 'electron-safe-storage' | 'memory-only';
 
@@ -139,7 +140,7 @@ async function wipeKeyring(backend: KeyringBackend, service: string, known: Iter
     try {
       await backend.entry(service, key).deleteCredential();
     } catch (error) {
-      failure ??= error instanceof Error ? error.message : String(error);
+      failure ??= messageOf(error);
     }
   }
   if (failure !== null) throw new VaultWipeError(failure);

@@ -1,6 +1,7 @@
 import type { ImageResolver } from '../core/chat-request.ts';
 import { OpenAIError } from '../core/openai-errors.ts';
 import { imageFormatOfMediaType, sniffImageFormat } from '../core/image-format.ts';
+import { messageOf } from '../core/error-message.ts';
 
 export { sniffImageFormat };
 
@@ -48,7 +49,7 @@ export function createImageFetcher(options: ImageFetchOptions): ImageResolver {
       throw invalidImage(
         timedOut
           ? `Timed out after ${timeoutMs} ms fetching the image at ${parsed.origin}.`
-          : `Could not fetch the image at ${parsed.origin}: ${error instanceof Error ? error.message : String(error)}`,
+          : `Could not fetch the image at ${parsed.origin}: ${messageOf(error)}`,
       );
     }
     if (!response.ok) {

@@ -5,6 +5,7 @@ import {
   type InferenceProfileType,
 } from '@aws-sdk/client-bedrock';
 import { defaultModelId, isApplicationInferenceProfile, profileRouteId, type ModelMapping } from '../core/model-catalog.ts';
+import { messageOf } from '../core/error-message.ts';
 
 /** One entry of OpenAI's `GET /v1/models` list; `bedrock_model_id` says where an alias points. */
 export interface ModelEntry {
@@ -205,7 +206,7 @@ export class ModelList {
       this.#lastFailure = null;
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       const failure = `${name}: ${message}`;
       // Keep serving a previous good catalog if there is one.
       const previous = this.#cached?.catalog ?? null;

@@ -27,7 +27,7 @@ import {
 } from '../../src/credentials/vault.ts';
 import { runCli, type CliRun } from '../support/cli-process.ts';
 import { identityCenterServeEnv } from '../support/serve-process.ts';
-import { filesUnder, runSecretServiceClient, secretServiceRequirement, startSecretService } from '../support/secret-service.ts';
+import { filesUnder, runSecretServiceClient, secretServiceRequirement, startSecretService, type StartedSecretService } from '../support/secret-service.ts';
 
 const requirement = secretServiceRequirement();
 const LOGIN = ['login', '--start-url', 'https://example.awsapps.com/start', '--sso-region', 'us-east-1'];
@@ -78,6 +78,23 @@ async function setup(extraEnv: NodeJS.ProcessEnv) {
   };
 }
 
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** A sign-in setup whose CLI runs use a private, real Secret Service; both torn down after `run`. */
+async function withSecretServiceSetup(run: (s: Setup, secretService: StartedSecretService) => Promise<void>): Promise<void> {
+  assertAvailable();
+  const keyringRoot = await mkdtemp(join(tmpdir(), 'bb-keyring-'));
+  const secretService = await startSecretService(keyringRoot);
+  const s = await setup(secretService.env);
+  try {
+    await run(s, secretService);
+  } finally {
+    await s.close();
+    await secretService.stop();
+    await rm(keyringRoot, { recursive: true, force: true });
+  }
+}
+
 /** `name in place` for every secret found in a file under `dirs` or in `logs`, as raw bytes. */
 async function leaks(dirs: string[], logs: string, secrets: Map<string, string>): Promise<string[]> {
   const found: string[] = [];
@@ -95,12 +112,8 @@ function timing(t: TestContext, what: string, ms: number): void {
   t.diagnostic(`${what}: ${ms} ms`);
 }
 
-test('real Secret Service: login keeps the tokens and client secret in the keychain only, a new process sees the session, logout wipes them', { skip: requirement.skip, timeout: 120_000 }, async (t) => {
-  assertAvailable();
-  const keyringRoot = await mkdtemp(join(tmpdir(), 'bb-keyring-'));
-  const secretService = await startSecretService(keyringRoot);
-  const s = await setup(secretService.env);
-  try {
+test('real Secret Service: login keeps the tokens and client secret in the keychain only, a new process sees the session, logout wipes them', { skip: requirement.skip, timeout: 120_000 }, (t) =>
+  withSecretServiceSetup(async (s, secretService) => {
     timing(t, 'Secret Service ready after', secretService.readyMs);
     const service = keyringServiceFor(s.dataDir, s.env);
     assert.equal(service, `${KEYRING_SERVICE}:${s.dataDir}`, 'a test data directory has a keychain scope of its own');
@@ -165,12 +178,7 @@ test('real Secret Service: login keeps the tokens and client secret in the keych
     assert.equal((JSON.parse(after.stdout) as { signedIn: boolean }).signedIn, false);
     assert.deepEqual(await leaks([s.dataDir, s.home, secretService.storageDir], s.output(), secrets), []);
     assert.deepEqual(await readdir(s.home), [], 'nothing under HOME (no ~/.aws/sso/cache)');
-  } finally {
-    await s.close();
-    await secretService.stop();
-    await rm(keyringRoot, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('real Secret Service: openVault picks the keychain when it works and memory only (with the warning, at once) when the collection is locked, nothing serves secrets, or there is no bus', { skip: requirement.skip, timeout: 120_000 }, async (t) => {
   assertAvailable();
@@ -246,12 +254,8 @@ test('no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS points at nothing): login f
   }
 });
 
-test('real Secret Service locked after login: status says why, logout fails rather than claim a wipe, and once unlocked logout revokes and wipes', { skip: requirement.skip, timeout: 120_000 }, async (t) => {
-  assertAvailable();
-  const keyringRoot = await mkdtemp(join(tmpdir(), 'bb-keyring-'));
-  const secretService = await startSecretService(keyringRoot);
-  const s = await setup(secretService.env);
-  try {
+test('real Secret Service locked after login: status says why, logout fails rather than claim a wipe, and once unlocked logout revokes and wipes', { skip: requirement.skip, timeout: 120_000 }, (t) =>
+  withSecretServiceSetup(async (s, secretService) => {
     const service = keyringServiceFor(s.dataDir, s.env);
     const login = await s.cli(LOGIN);
     assert.equal(login.code, 0, login.stdout + login.stderr);
@@ -280,12 +284,7 @@ test('real Secret Service locked after login: status says why, logout fails rath
     assert.equal(logout.code, 0, logout.stdout + logout.stderr);
     assert.equal(s.idc.control.stats.logout, 1, 'the session was ended at Identity Center');
     assert.deepEqual(await secretService.find(service), []);
-  } finally {
-    await s.close();
-    await secretService.stop();
-    await rm(keyringRoot, { recursive: true, force: true });
-  }
-});
+  }));
 
 /**
  * A keychain as the real Secret Service behaves (see the tests above): a locked one refuses to store,

@@ -16,17 +16,34 @@ function nameOf(error: unknown): string {
 
 type RuntimeCommand<Input extends ServiceInputTypes, Output extends ServiceOutputTypes> = Command<ServiceInputTypes, Input, ServiceOutputTypes, Output, unknown>;
 
-/** Records the credentials the SDK picked to sign this command with (chosen once per send, before signing). */
-function signingIdentityOf<Input extends ServiceInputTypes, Output extends ServiceOutputTypes>(command: RuntimeCommand<Input, Output>): () => AwsCredentialIdentity | undefined {
-  let identity: AwsCredentialIdentity | undefined;
-  command.middlewareStack.add(
+/** On an error a runtime client's send threw: the credentials that request was signed with. */
+const SIGNED_WITH = Symbol('signedWith');
+
+const tagged = new WeakSet<BedrockRuntimeClient>();
+
+/**
+ * Once per client: a failed send's error carries the credentials the SDK picked to sign it (chosen
+ * before signing), so a rejection names the key Bedrock refused. Nothing runs per request but a try.
+ */
+function tagErrorsWithSigningIdentity(runtime: BedrockRuntimeClient): void {
+  if (tagged.has(runtime)) return;
+  tagged.add(runtime);
+  runtime.middlewareStack.add(
     (next, context) => async (args) => {
-      identity = context[SMITHY_CONTEXT_KEY]?.selectedHttpAuthScheme?.identity as AwsCredentialIdentity | undefined;
-      return next(args);
+      try {
+        return await next(args);
+      } catch (error) {
+        const identity = context[SMITHY_CONTEXT_KEY]?.selectedHttpAuthScheme?.identity;
+        if (identity && error !== null && typeof error === 'object') Object.assign(error, { [SIGNED_WITH]: identity });
+        throw error;
+      }
     },
     { step: 'build', name: 'bedrockBridgeSigningIdentity' },
   );
-  return () => identity;
+}
+
+function signedWithOf(error: unknown): AwsCredentialIdentity | undefined {
+  return error !== null && typeof error === 'object' ? (error as { [SIGNED_WITH]?: AwsCredentialIdentity })[SIGNED_WITH] : undefined;
 }
 
 /**
@@ -59,12 +76,11 @@ export async function sendWithCredentialRetry<Input extends ServiceInputTypes, O
   command: () => RuntimeCommand<Input, Output>,
   options: HttpHandlerOptions = {},
 ): Promise<Output> {
-  const first = command();
-  const signedWith = signingIdentityOf(first);
+  tagErrorsWithSigningIdentity(runtime);
   try {
-    return await runtime.send(first, options);
+    return await runtime.send(command(), options);
   } catch (rejection) {
-    const rejected = signedWith();
+    const rejected = signedWithOf(rejection);
     if (!CREDENTIAL_REJECTIONS.has(nameOf(rejection)) || !rejected?.accessKeyId || options.abortSignal?.aborted) throw rejection;
     let renewed: AwsCredentialIdentity;
     try {
