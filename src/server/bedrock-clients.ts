@@ -1,5 +1,6 @@
 import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { retryOnRefusedCredentials } from './credential-retry.ts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Endpoint } from '@smithy/types';
 
 export interface BedrockClientsOptions {
@@ -71,10 +72,12 @@ export function createBedrockClients(options: BedrockClientsOptions): BedrockCli
     // The catalog is not on the hot path; let the SDK retry it.
     maxAttempts: Math.max(3, common.maxAttempts),
     // The runtime client's memoized provider rather than a second SDK cache around ours: credentials
-    // renewed after Bedrock refused them (routes/credential-retry.ts) then sign catalog reads too.
+    // renewed after Bedrock refused them (credential-retry.ts) then sign catalog reads too.
     ...(options.credentials ? { credentials: runtime.config.credentials } : {}),
     ...(options.controlEndpoint ? { endpoint: options.controlEndpoint } : {}),
   });
+  retryOnRefusedCredentials(runtime);
+  retryOnRefusedCredentials(control);
   return {
     runtime,
     control,

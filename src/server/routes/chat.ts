@@ -19,7 +19,6 @@ import { tokenUsageOf } from '../../core/usage.ts';
 import type { JsonBodyVariables } from '../guards/json-body.ts';
 import { modelNameOf, openAIErrorResponse, jsonResponse, type RequestLog, type RequestLogVariables } from '../request-log.ts';
 import { onRawResponse } from './raw-response.ts';
-import { sendWithCredentialRetry } from './credential-retry.ts';
 
 export interface ChatRouteDeps {
   runtime: BedrockRuntimeClient;
@@ -188,7 +187,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       };
 
       if (!log.stream) {
-        const output = await sendWithCredentialRetry(runtime, () => new ConverseCommand(plan.input), { abortSignal: c.req.raw.signal });
+        const output = await runtime.send(new ConverseCommand(plan.input), { abortSignal: c.req.raw.signal });
         const completion = toChatCompletion(output, plan, context);
         log.usage = tokenUsageOf(output.usage);
         log.finish(200, null);
@@ -214,17 +213,11 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         // opens a connection of its own for every event stream (meant for bidirectional streams;
         // ConverseStream only streams the response). With a non-pooling handler it changes nothing.
         const options: HttpHandlerOptions & { isEventStream: boolean } = { abortSignal: upstream.signal, isEventStream: false };
-        response = await sendWithCredentialRetry(
-          runtime,
-          () => {
-            const command = new ConverseStreamCommand(plan.input);
-            onRawResponse(command, (raw) => {
-              upstreamBody = raw.body as { destroy?: () => void } | undefined;
-            });
-            return command;
-          },
-          options,
-        );
+        const command = new ConverseStreamCommand(plan.input);
+        onRawResponse(command, (raw) => {
+          upstreamBody = raw.body as { destroy?: () => void } | undefined;
+        });
+        response = await runtime.send(command, options);
       } catch (error) {
         clientSignal.removeEventListener('abort', onClientGone);
         throw error;

@@ -8,7 +8,6 @@ import type { JsonBodyVariables } from '../guards/json-body.ts';
 import { CLIENT_CLOSED } from './chat.ts';
 import { resolveRequestModel, type EffectiveModelOf } from './model-resolution.ts';
 import { onRawResponse, tokenCountHeader } from './raw-response.ts';
-import { sendWithCredentialRetry } from './credential-retry.ts';
 import { jsonResponse, modelNameOf, openAIErrorResponse, type RequestLogVariables } from '../request-log.ts';
 
 export interface EmbeddingsRouteDeps {
@@ -67,19 +66,16 @@ export function embeddingsHandler(deps: EmbeddingsRouteDeps) {
       const tokenCounts = new Array<number | undefined>(invocations.length);
       const results = await mapBounded(invocations, concurrency, async (invocation, index) => {
         try {
-          const command = () => {
-            const invoke = new InvokeModelCommand({
-              modelId: resolved.modelId,
-              body: invocation.body,
-              contentType: 'application/json',
-              accept: 'application/json',
-            });
-            onRawResponse(invoke, (raw) => {
-              tokenCounts[index] = tokenCountHeader(raw, INPUT_TOKEN_COUNT_HEADER);
-            });
-            return invoke;
-          };
-          const output = await sendWithCredentialRetry(runtime, command, { abortSignal: abort.signal });
+          const command = new InvokeModelCommand({
+            modelId: resolved.modelId,
+            body: invocation.body,
+            contentType: 'application/json',
+            accept: 'application/json',
+          });
+          onRawResponse(command, (raw) => {
+            tokenCounts[index] = tokenCountHeader(raw, INPUT_TOKEN_COUNT_HEADER);
+          });
+          const output = await runtime.send(command, { abortSignal: abort.signal });
           return JSON.parse(decoder.decode(output.body)) as unknown;
         } catch (error) {
           abort.abort(error);
