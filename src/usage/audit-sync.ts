@@ -507,7 +507,9 @@ export class AuditSync {
     const drain = options.drainTimeoutMs ?? 0;
     if (drain > 0) {
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, drain).unref());
-      const attempt = (this.#running ?? this.syncNow({ force: true })).then(() => {});
+      // Forced: a run already going may have read its last batch before the final records came in,
+      // so this runs once more after it rather than settling for it.
+      const attempt = this.syncNow({ force: true }).then(() => {});
       await Promise.race([attempt, timeout]);
     }
     this.#stopped = true;

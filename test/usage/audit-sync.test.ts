@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { backoffDelay, parseRetryAfter, STATUS_REJECTED_LIMIT } from '../../src/usage/audit-sync.ts';
 import { assertExactlyOnce, createSyncHarness, waitFor, type SyncHarness } from './support.ts';
+import { makeRecord } from './fixtures/records.ts';
 
 async function drain(h: SyncHarness, timeoutMs = 20_000): Promise<void> {
   h.sync.start();
@@ -368,6 +369,26 @@ test('stop() at quit makes one bounded attempt', async () => {
     assert.deepEqual(h.posts, [h.records.map((r) => r.id).sort()], 'the attempt carried the pending records');
     h.collector.faults.delayMs = 0;
   } finally {
+    await h.close();
+  }
+});
+
+test('stop() at quit while a sync is running: records that arrived during that run go out too, after it', async () => {
+  const h = await createSyncHarness({ count: 3 });
+  try {
+    h.collector.faults.delayMs = 300;
+    const running = h.sync.syncNow();
+    await waitFor(() => h.posts.length === 1, 2_000, 'the first batch to be on its way');
+    // The last requests before quitting: recorded while that batch is still unanswered.
+    const late = [makeRecord(1000), makeRecord(1001)];
+    for (const record of late) h.ledger.record(record);
+    h.ledger.flushSync();
+    await h.sync.stop({ drainTimeoutMs: 3_000 });
+    await running;
+    assertExactlyOnce(h.collector, [...h.records, ...late]);
+    assert.equal(h.sync.status().pending, 0);
+  } finally {
+    h.collector.faults.delayMs = 0;
     await h.close();
   }
 });
