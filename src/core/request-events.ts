@@ -55,7 +55,35 @@ export interface RequestFinishedEvent {
   userAgent: string | null;
 }
 
+/**
+ * Emitted when a request arrives, before any guard or parsing: the live log shows it at once. Later
+ * facts (model, tokens so far) follow in `request-progress`, the outcome in `request-finished`.
+ */
+export interface RequestStartedEvent {
+  id: string;
+  startedAt: number;
+  route: string;
+  userAgent: string | null;
+}
+
+/**
+ * What a request has learnt since it started: its model once resolved, and for a stream the output
+ * tokens so far (an estimate until Bedrock's own count arrives) and the time to first token. Emitted by
+ * RequestLog.progress(); may be emitted many times per request, never after `request-finished`.
+ */
+export interface RequestProgressEvent {
+  id: string;
+  route: string;
+  requestedModel: string | null;
+  modelId: string | null;
+  stream: boolean;
+  outputTokens: number;
+  timeToFirstTokenMs: number | null;
+}
+
 export interface RequestEventMap {
+  'request-started': [RequestStartedEvent];
+  'request-progress': [RequestProgressEvent];
   'request-finished': [RequestFinishedEvent];
 }
 

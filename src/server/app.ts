@@ -5,6 +5,7 @@ import type { ImageResolver } from '../core/chat-request.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
 import { CHAT_ROUTE, EMBEDDINGS_ROUTE, RequestEventBus } from '../core/request-events.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_TIMEOUT_MS, DEFAULT_MODEL_CACHE_SECONDS } from '../core/settings.ts';
+import { dialectErrorMiddleware } from './dialect.ts';
 import { errorResponse } from './error-response.ts';
 import { apiKeyGuard } from './guards/api-key.ts';
 import { bodyLimitGuard } from './guards/body-limit.ts';
@@ -86,6 +87,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
 
   const app = new Hono<{ Variables: JsonBodyVariables & RequestLogVariables }>();
   app.use(requestLogMiddleware(events, options.region));
+  app.use(dialectErrorMiddleware());
   app.use(hostGuard(allowedHostsFor(options.port, options.extraAllowedHosts)));
   app.use(originGuard(options.allowedOrigins ?? []));
   app.use(apiKeyGuard(options.apiKey));

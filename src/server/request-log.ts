@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { newRequestId } from '../core/ids.ts';
-import type { RequestEventBus, RequestFinishedEvent, TokenUsage } from '../core/request-events.ts';
+import type { RequestEventBus, RequestEventMap, RequestFinishedEvent, TokenUsage } from '../core/request-events.ts';
 import { OpenAIError } from '../core/openai-errors.ts';
 import { errorTypeOf, rememberErrorType } from './error-response.ts';
 
@@ -38,6 +38,35 @@ export class RequestLog {
     this.#route = route;
     this.#region = region;
     this.#userAgent = userAgent;
+    if (bus.listenerCount('request-started') > 0) {
+      this.#emit('request-started', { id, startedAt, route, userAgent });
+    }
+  }
+
+  #emit<K extends keyof RequestEventMap>(name: K, event: RequestEventMap[K][0]): void {
+    try {
+      (this.#bus.emit as (name: K, event: RequestEventMap[K][0]) => boolean)(name, event);
+    } catch (error) {
+      // A faulty subscriber must not break the response.
+      console.error(`bedrock-bridge: a ${name} listener threw:`, error instanceof Error ? error.message : error);
+    }
+  }
+
+  /**
+   * Tells the live log what is known so far: call it once the model is resolved, and while a stream
+   * runs with the output tokens so far. Free when nobody listens; ignored once finished.
+   */
+  progress(outputTokens = this.usage.outputTokens): void {
+    if (this.#done || this.#bus.listenerCount('request-progress') === 0) return;
+    this.#emit('request-progress', {
+      id: this.id,
+      route: this.#route,
+      requestedModel: this.requestedModel,
+      modelId: this.modelId,
+      stream: this.stream,
+      outputTokens,
+      timeToFirstTokenMs: this.timeToFirstTokenMs,
+    });
   }
 
   get finished(): boolean {
@@ -70,12 +99,7 @@ export class RequestLog {
       timeToFirstTokenMs: this.timeToFirstTokenMs,
       userAgent: this.#userAgent,
     };
-    try {
-      this.#bus.emit('request-finished', event);
-    } catch (error) {
-      // A faulty subscriber must not break the response.
-      console.error('bedrock-bridge: a request-finished listener threw:', error instanceof Error ? error.message : error);
-    }
+    this.#emit('request-finished', event);
   }
 
   /** Finishes with the error's status and type. */
