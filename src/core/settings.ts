@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowEntry } from './address-policy.ts';
 import { DEFAULT_ALIASES, DEFAULT_MODEL, defaultModelId, type ModelMapping } from './model-catalog.ts';
 
 /**
@@ -22,6 +23,14 @@ const imageFetchSchema = z.object({
   enabled: z.boolean().default(true),
   maxBytes: z.number().int().positive().default(DEFAULT_IMAGE_MAX_BYTES),
   timeoutMs: z.number().int().positive().default(DEFAULT_IMAGE_TIMEOUT_MS),
+  /**
+   * Non-public hosts image URLs may reach (an intranet image server): `name`, `name:port`, an IP,
+   * `IP:port` or a CIDR range. Loopback, private, link-local and other non-public addresses are refused
+   * otherwise; public ones are always allowed.
+   */
+  allowHosts: z
+    .array(z.string().refine((entry) => parseAllowEntry(entry) !== null, 'expected a host name, host:port, an IP address (optionally with :port) or a CIDR range'))
+    .default([]),
 });
 
 export const settingsSchema = z.looseObject({

@@ -38,7 +38,7 @@ export interface GatewayAppOptions {
   bodyLimitBytes?: number;
   /** Resolves http(s) image URLs; defaults to createImageFetcher with `imageFetch`. */
   resolveImage?: ImageResolver;
-  imageFetch?: { enabled?: boolean; maxBytes?: number; timeoutMs?: number };
+  imageFetch?: { enabled?: boolean; maxBytes?: number; timeoutMs?: number; allowHosts?: readonly string[] };
   /** How long the model catalog is cached (default 600 000 ms). */
   modelCacheMs?: number;
   /** Bedrock calls in flight at once for one embeddings request (default 8). */
@@ -75,6 +75,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
       enabled: options.imageFetch?.enabled ?? true,
       maxBytes: options.imageFetch?.maxBytes ?? DEFAULT_IMAGE_MAX_BYTES,
       timeoutMs: options.imageFetch?.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS,
+      allowHosts: options.imageFetch?.allowHosts ?? [],
     });
   // One mutable mapping shared by the routes and the model list, so setModels() applies at once.
   const models: ModelMapping = { aliases: { ...options.models.aliases }, defaultModel: options.models.defaultModel };
