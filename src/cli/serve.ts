@@ -27,6 +27,7 @@ import { followSignIn } from '../usage/follow-sign-in.ts';
 import { CredentialSourceError, credentialSourceHelp, credentialSourceName, resolveCredentials, savedSignInSource } from './credential-options.ts';
 import { loadSettings, defaultSettingsPath } from './settings-file.ts';
 import { messageOf } from '../core/error-message.ts';
+import { printable } from '../core/client-text.ts';
 
 export function serveHelp(): string {
   return `Usage: bedrock-bridge serve [options]
@@ -88,14 +89,16 @@ export interface ServeHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** One line per request for --log-requests. Holds no prompt or completion text. */
+/** One line per request for --log-requests. Holds no prompt or completion text; what the client chose is escaped. */
 export function formatRequestLine(event: RequestFinishedEvent): string {
   const time = new Date(event.endedAt).toISOString();
-  const model = event.requestedModel && event.requestedModel !== event.modelId ? `${event.requestedModel} -> ${event.modelId ?? '?'}` : (event.modelId ?? event.requestedModel ?? '-');
+  const requested = event.requestedModel === null ? null : printable(event.requestedModel);
+  const resolved = event.modelId === null ? null : printable(event.modelId);
+  const model = requested && event.requestedModel !== event.modelId ? `${requested} -> ${resolved ?? '?'}` : (resolved ?? requested ?? '-');
   const tokens = `${event.usage.inputTokens + event.usage.cacheReadTokens + event.usage.cacheWriteTokens} in / ${event.usage.outputTokens} out`;
   const ttft = event.timeToFirstTokenMs !== null ? ` first token ${event.timeToFirstTokenMs} ms` : '';
   const error = event.errorType ? ` ${event.errorType}` : '';
-  return `${time} ${event.status}${error} ${event.route}${event.stream ? ' (stream)' : ''} ${model} ${tokens} ${event.latencyMs} ms${ttft}`;
+  return `${time} ${event.status}${error} ${printable(event.route)}${event.stream ? ' (stream)' : ''} ${model} ${tokens} ${event.latencyMs} ms${ttft}`;
 }
 
 /** How long quitting may wait for the last audit sync; unsynced records stay in the ledger for next time. */

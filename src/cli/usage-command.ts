@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
+import { printable } from '../core/client-text.ts';
 import { defaultDataDirectory } from '../core/paths.ts';
-import { UsageAggregates, type UsageGrouping, type UsageRow } from '../usage/aggregates.ts';
+import { UsageAggregates, usageCsv, type UsageGrouping, type UsageRow } from '../usage/aggregates.ts';
 import { LEDGER_FILE_NAME, readRejected, type RejectedRecord } from '../usage/ledger.ts';
 
 export interface UsageCommandIo {
@@ -22,6 +23,7 @@ Shows your own usage from the local ledger: requests, tokens, estimated cost and
   --since DATE      start date (YYYY-MM-DD, local time); overrides --days
   --utc             cut days/weeks/months in UTC instead of local time
   --json            machine-readable output
+  --csv             one CSV table (a "grouping" column, then the key and the figures), for spreadsheets
   --data-dir DIR    where the ledger lives (default: BEDROCK_BRIDGE_HOME or the app's data directory)
   -h, --help        this text
 
@@ -50,15 +52,11 @@ function formatCost(row: Pick<UsageRow, 'costUsd' | 'unpricedRequests' | 'reques
   return row.unpricedRequests > 0 ? `${cost} +${row.unpricedRequests} unpriced` : cost;
 }
 
-function clip(text: string, width: number): string {
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
-}
-
 /** A compact fixed-width table. */
 export function formatUsageTable(title: string, rows: UsageRow[]): string {
   const header = [title, 'requests', 'input', 'output', 'cache r/w', 'cost', 'errors'];
   const body = rows.map((row) => [
-    clip(row.key, 48),
+    printable(row.key, 48),
     String(row.requests),
     formatTokens(row.inputTokens),
     formatTokens(row.outputTokens),
@@ -83,7 +81,7 @@ function formatTime(epochMs: number, utc: boolean): string {
 /** The records the audit endpoint refused, newest first: they are kept and not sent again, so say which and why. */
 export function formatRejected(records: RejectedRecord[], total: number, utc: boolean): string {
   const lines = [`Rejected by the audit endpoint (kept here, not sent again): ${total}`];
-  for (const record of records) lines.push(`  ${formatTime(record.startedAt, utc)}  ${record.id}  ${clip(record.modelId ?? '-', 48)}  ${record.reason}`);
+  for (const record of records) lines.push(`  ${formatTime(record.startedAt, utc)}  ${record.id}  ${printable(record.modelId ?? '-', 48)}  ${printable(record.reason, 300)}`);
   if (total > records.length) lines.push(`  and ${total - records.length} more`);
   return lines.join('\n');
 }
@@ -97,7 +95,7 @@ function startOfLocalDay(now: number, daysBack: number): number {
 
 /** `bedrock-bridge usage`: returns the exit code. */
 export async function runUsageCommand(argv: string[], io: UsageCommandIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env }): Promise<number> {
-  let values: { by?: string[]; days?: string; since?: string; utc?: boolean; json?: boolean; 'data-dir'?: string; help?: boolean };
+  let values: { by?: string[]; days?: string; since?: string; utc?: boolean; json?: boolean; csv?: boolean; 'data-dir'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -107,6 +105,7 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
         since: { type: 'string' },
         utc: { type: 'boolean' },
         json: { type: 'boolean' },
+        csv: { type: 'boolean' },
         'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -146,8 +145,13 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
 
   const dataDir = values['data-dir'] ?? defaultDataDirectory(io.env);
   const path = join(dataDir, LEDGER_FILE_NAME);
+  if (values.json && values.csv) {
+    io.stderr('Choose one of --json and --csv.\n');
+    return 2;
+  }
   if (!existsSync(path)) {
-    if (values.json) io.stdout(`${JSON.stringify({ ledger: path, groups: {} })}\n`);
+    if (values.csv) io.stdout(usageCsv({}));
+    else if (values.json) io.stdout(`${JSON.stringify({ ledger: path, groups: {} })}\n`);
     else io.stdout(`No usage recorded yet (ledger: ${path}).\n`);
     return 0;
   }
@@ -170,7 +174,9 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
     const queue = db.prepare('SELECT sum(sync_state = 0) AS pending, sum(sync_state = 2) AS rejected FROM records').get() as { pending: number | null; rejected: number | null };
     const rejectedTotal = queue.rejected ?? 0;
     const rejected = rejectedTotal > 0 ? readRejected(db, REJECTED_SHOWN) : [];
-    if (values.json) {
+    if (values.csv) {
+      io.stdout(usageCsv(result));
+    } else if (values.json) {
       io.stdout(`${JSON.stringify({ ledger: path, groups: result, sync: { pending: queue.pending ?? 0, rejected: rejectedTotal, rejectedRecords: rejected } })}\n`);
     } else {
       const rejectedSection = rejectedTotal > 0 ? `\n${formatRejected(rejected, rejectedTotal, values.utc === true)}\n` : '';

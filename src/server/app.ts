@@ -2,6 +2,8 @@ import type { BedrockClient } from '@aws-sdk/client-bedrock';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { Hono } from 'hono';
 import type { ImageResolver } from '../core/chat-request.ts';
+import { printable } from '../core/client-text.ts';
+import { messageOf } from '../core/error-message.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
 import { CHAT_ROUTE, EMBEDDINGS_ROUTE, RequestEventBus } from '../core/request-events.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_TIMEOUT_MS, DEFAULT_MODEL_CACHE_SECONDS } from '../core/settings.ts';
@@ -105,7 +107,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
     errorResponse(404, `Unknown endpoint ${c.req.method} ${c.req.path}. Bedrock Bridge serves /v1/chat/completions, /v1/embeddings and /v1/models.`, 'invalid_request_error', 'unknown_url'),
   );
   app.onError((error) => {
-    console.error('bedrock-bridge: unhandled error:', error instanceof Error ? error.message : error);
+    console.error(`bedrock-bridge: unhandled error: ${printable(messageOf(error), 1000)}`);
     return errorResponse(500, 'Internal error in Bedrock Bridge.', 'api_error', 'internal_error');
   });
   return {

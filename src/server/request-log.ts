@@ -1,4 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
+import { CLIENT_TEXT_LIMITS, clipOptional, clipText, printable } from '../core/client-text.ts';
+import { messageOf } from '../core/error-message.ts';
 import { newRequestId } from '../core/ids.ts';
 import type { RequestEventBus, RequestEventMap, RequestFinishedEvent, TokenUsage } from '../core/request-events.ts';
 import { OpenAIError } from '../core/openai-errors.ts';
@@ -18,9 +20,9 @@ export class RequestLog {
   readonly #route: string;
   readonly #region: string;
   readonly #userAgent: string | null;
-  requestedModel: string | null = null;
-  modelId: string | null = null;
-  effectiveModelId: string | null = null;
+  #requestedModel: string | null = null;
+  #modelId: string | null = null;
+  #effectiveModelId: string | null = null;
   stream = false;
   usage: TokenUsage = ZERO_USAGE;
   timeToFirstTokenMs: number | null = null;
@@ -35,12 +37,39 @@ export class RequestLog {
     this.#bus = bus;
     this.id = id;
     this.startedAt = startedAt;
-    this.#route = route;
+    // What the client sent is bounded here, once, for every subscriber (live log, ledger, window).
+    this.#route = clipText(route, CLIENT_TEXT_LIMITS.route);
     this.#region = region;
-    this.#userAgent = userAgent;
+    this.#userAgent = clipOptional(userAgent, CLIENT_TEXT_LIMITS.userAgent);
     if (bus.listenerCount('request-started') > 0) {
-      this.#emit('request-started', { id, startedAt, route, userAgent });
+      this.#emit('request-started', { id, startedAt, route: this.#route, userAgent: this.#userAgent });
     }
+  }
+
+  /** The model the client named, as it named it (bounded in length). */
+  get requestedModel(): string | null {
+    return this.#requestedModel;
+  }
+
+  set requestedModel(value: string | null) {
+    this.#requestedModel = clipOptional(value, CLIENT_TEXT_LIMITS.model);
+  }
+
+  /** The Bedrock model it resolved to; a client may name any id or ARN, so bounded too. */
+  get modelId(): string | null {
+    return this.#modelId;
+  }
+
+  set modelId(value: string | null) {
+    this.#modelId = clipOptional(value, CLIENT_TEXT_LIMITS.model);
+  }
+
+  get effectiveModelId(): string | null {
+    return this.#effectiveModelId;
+  }
+
+  set effectiveModelId(value: string | null) {
+    this.#effectiveModelId = clipOptional(value, CLIENT_TEXT_LIMITS.model);
   }
 
   #emit<K extends keyof RequestEventMap>(name: K, event: RequestEventMap[K][0]): void {
@@ -48,7 +77,7 @@ export class RequestLog {
       (this.#bus.emit as (name: K, event: RequestEventMap[K][0]) => boolean)(name, event);
     } catch (error) {
       // A faulty subscriber must not break the response.
-      console.error(`bedrock-bridge: a ${name} listener threw:`, error instanceof Error ? error.message : error);
+      console.error(`bedrock-bridge: a ${name} listener threw: ${printable(messageOf(error), 1000)}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { toCsv } from '../core/csv.ts';
 import type { UsageLedger } from './ledger.ts';
 
 export type UsagePeriod = 'day' | 'week' | 'month';
@@ -80,6 +81,44 @@ function finish<T extends SumRow>(row: T): T & { totalTokens: number; unpricedRe
     errors: row.errors ?? 0,
     totalTokens: row.inputTokens + row.outputTokens + row.cacheReadTokens + row.cacheWriteTokens,
   };
+}
+
+const CSV_HEADER = [
+  'grouping',
+  'key',
+  'requests',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'total_tokens',
+  'cost_usd',
+  'unpriced_requests',
+  'errors',
+] as const;
+
+/**
+ * Grouped usage as one CSV table (a `grouping` column tells the groups apart), for `bedrock-bridge usage
+ * --csv` and the window's export. Keys hold client-chosen text (model names, user agents): the shared
+ * writer keeps a spreadsheet from running them as formulas.
+ */
+export function usageCsv(groups: Partial<Record<UsageGrouping, readonly UsageRow[]>>): string {
+  const rows = Object.entries(groups).flatMap(([grouping, list]) =>
+    (list ?? []).map((row) => [
+      grouping,
+      row.key,
+      row.requests,
+      row.inputTokens,
+      row.outputTokens,
+      row.cacheReadTokens,
+      row.cacheWriteTokens,
+      row.totalTokens,
+      row.costUsd,
+      row.unpricedRequests,
+      row.errors,
+    ]),
+  );
+  return toCsv(CSV_HEADER, rows);
 }
 
 /**

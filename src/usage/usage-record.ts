@@ -1,3 +1,4 @@
+import { CLIENT_TEXT_LIMITS, clipOptional } from '../core/client-text.ts';
 import type { RequestFinishedEvent } from '../core/request-events.ts';
 
 /** Where the identity on a record came from (the credential source kind), or null if unknown. */
@@ -40,14 +41,6 @@ export interface UsageRecord {
   costUsd: number | null;
 }
 
-/** The longest client string kept; user agents beyond it are truncated. */
-const MAX_CLIENT_LENGTH = 256;
-
-function clip(value: string | null, max = MAX_CLIENT_LENGTH): string | null {
-  if (value === null) return null;
-  return value.length > max ? value.slice(0, max) : value;
-}
-
 function count(value: number | undefined): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
 }
@@ -64,10 +57,11 @@ export function usageRecordFromEvent(
     endedAt: event.endedAt,
     user: identity.user,
     identitySource: identity.source,
-    client: clip(event.userAgent),
+    // Bounded again here: events may come from other emitters than the gateway's RequestLog.
+    client: clipOptional(event.userAgent, CLIENT_TEXT_LIMITS.userAgent),
     route: event.route,
-    requestedModel: clip(event.requestedModel, 2048),
-    modelId: clip(event.modelId, 2048),
+    requestedModel: clipOptional(event.requestedModel, CLIENT_TEXT_LIMITS.model),
+    modelId: clipOptional(event.modelId, CLIENT_TEXT_LIMITS.model),
     region: event.region,
     inputTokens: count(event.usage?.inputTokens),
     outputTokens: count(event.usage?.outputTokens),

@@ -16,6 +16,8 @@ import { resolveRequestModel, type EffectiveModelOf } from './model-resolution.t
 import { fromBedrockError } from '../../core/openai-errors.ts';
 import { parseChatCompletionRequest } from '../../core/openai-schemas.ts';
 import { tokenUsageOf } from '../../core/usage.ts';
+import { printable } from '../../core/client-text.ts';
+import { messageOf } from '../../core/error-message.ts';
 import type { JsonBodyVariables } from '../guards/json-body.ts';
 import { modelNameOf, openAIErrorResponse, jsonResponse, type RequestLog, type RequestLogVariables } from '../request-log.ts';
 import { onRawResponse } from './raw-response.ts';
@@ -249,7 +251,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         }
         log.finishesLater = true;
         writeSse(outgoing, headers, iterator, translator, log, upstream, end).catch((error: unknown) => {
-          console.error('bedrock-bridge: stream failed:', error instanceof Error ? error.message : error);
+          console.error(`bedrock-bridge: stream failed: ${printable(messageOf(error), 1000)}`);
           upstream.abort(error);
           outgoing.destroy();
           end(200, 'internal_error');
