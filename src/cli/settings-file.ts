@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { defaultDataDirectory } from '../core/paths.ts';
 import { parseSettings, SettingsError, type Settings } from '../core/settings.ts';
 import { messageOf } from '../core/error-message.ts';
+import { parseJsonText } from '../core/json-text.ts';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 
@@ -26,9 +27,10 @@ export function loadSettings(configPath: string | undefined, env: NodeJS.Process
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonText(text);
   } catch (error) {
-    throw new SettingsError(`Settings file ${path} is not valid JSON: ${messageOf(error)}`);
+    // Says where, never quotes the file: it holds the API key.
+    throw new SettingsError(`Settings file ${path} is ${messageOf(error)}.`);
   }
   return { settings: parseSettings(json, `settings file ${path}`), path };
 }

@@ -7,6 +7,7 @@ import type { TokenGrant } from './token-session.ts';
 import type { TokenVault } from './vault.ts';
 import type { OrgGatewaySettings } from './settings.ts';
 import { ORG_GATEWAY_WELL_KNOWN_PATH } from './org-gateway-contract.ts';
+import { parseJsonText } from '../core/json-text.ts';
 import type { OrgGatewayDocument } from './org-gateway-contract.ts';
 import { errorBodyReason } from '../core/error-body-reason.ts';
 
@@ -245,13 +246,19 @@ export class OrgGatewaySource extends DeviceFlowSource {
       await response.body?.cancel();
       throw new Error(`The org gateway's credentials endpoint answered HTTP ${response.status}`);
     }
-    const body = (await response.json()) as {
+    let body: {
       Version?: number;
       AccessKeyId?: string;
       SecretAccessKey?: string;
       SessionToken?: string;
       Expiration?: string;
     };
+    try {
+      body = parseJsonText(await response.text()) as typeof body;
+    } catch {
+      // The parser's own message would quote the answer, secret key and all.
+      throw new Error('The org gateway returned credentials that are not valid JSON');
+    }
     if (body.Version !== 1 || !body.AccessKeyId || !body.SecretAccessKey) {
       throw new Error('The org gateway returned credentials in an unknown shape');
     }

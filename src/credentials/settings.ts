@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { CredentialSourceKind } from './credential-source.ts';
 import { CredentialConfigurationError } from './errors.ts';
+import { messageOf } from '../core/error-message.ts';
+import { parseJsonText } from '../core/json-text.ts';
 
 const CREDENTIAL_SOURCE_KINDS = ['env', 'aws-profile', 'identity-center', 'org-gateway'] as const satisfies readonly CredentialSourceKind[];
 
@@ -77,9 +79,9 @@ export async function loadCredentialSettings(dataDir: string): Promise<Credentia
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
-    throw new CredentialConfigurationError(`${file} is not valid JSON. Fix or delete it, then run \`bedrock-bridge login\`.`);
+    json = parseJsonText(text);
+  } catch (error) {
+    throw new CredentialConfigurationError(`${file} is ${messageOf(error)}. Fix or delete it, then run \`bedrock-bridge login\`.`);
   }
   const parsed = credentialSettingsSchema.safeParse(json);
   if (!parsed.success) throw invalidSettings(file, parsed.error);

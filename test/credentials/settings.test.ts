@@ -84,7 +84,7 @@ test('sign-in settings: a broken file is an error that names the file and the fi
     await writeFile(file, '{"source": "identity-center",');
     const login = cliIo(dir);
     assert.equal(await runLogin(['--auth', 'org-gateway', '--gateway', 'https://gw.example.com'], login.io), 1);
-    assert.match(login.err.join('\n'), /sign-in\.json is not valid JSON\. Fix or delete it/);
+    assert.match(login.err.join('\n'), /sign-in\.json is not valid JSON at line \d+, column \d+\. Fix or delete it/);
   });
 });
 

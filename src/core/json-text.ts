@@ -1,0 +1,26 @@
+/**
+ * JSON.parse for text a person edits or a server sends that may hold a secret (the settings file holds
+ * the local API key; an org gateway's credentials answer holds AWS keys). V8's SyntaxError quotes the
+ * text around the fault (`Unexpected token 'b', ..."apiKey":bb-Zq9w7L"... is not valid JSON`), so its
+ * message must never be shown: this one says where, not what. A leading byte order mark (Windows
+ * editors write one) is ignored.
+ */
+export class JsonTextError extends Error {
+  override readonly name = 'JsonTextError';
+}
+
+/** ` at line L, column C` when V8 says where, else nothing. */
+function whereOf(error: unknown): string {
+  const match = error instanceof Error ? /\(line (\d+) column (\d+)\)/.exec(error.message) : null;
+  return match ? ` at line ${match[1]}, column ${match[2]}` : '';
+}
+
+/** Parses JSON text; throws JsonTextError("not valid JSON at line L, column C") without quoting the text. */
+export function parseJsonText(text: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new JsonTextError(`not valid JSON${whereOf(error)}`);
+  }
+}

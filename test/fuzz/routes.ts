@@ -1,0 +1,52 @@
+/**
+ * The local server's public routes as the fuzz sees them: one line per route, with the dialect its
+ * errors must be in and valid bodies the mutations start from. A new route is one more line.
+ */
+import type { Dialect } from '../../src/server/dialect.ts';
+
+export interface FuzzRoute {
+  method: 'GET' | 'POST';
+  /** `{id}` is replaced by a generated path segment (a model id, an ARN, garbage). */
+  path: string;
+  /** The shape every error on this route must have. */
+  dialect: Dialect;
+  /** Valid request bodies (POST routes); the fuzz mutates them. */
+  samples: readonly unknown[];
+}
+
+const CHAT_SAMPLES = [
+  { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] },
+  { model: 'amazon.nova-lite-v1:0', stream: true, stream_options: { include_usage: true }, max_tokens: 16, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: [{ type: 'text', text: 'hi' }] }] },
+  {
+    model: 'gpt-4o',
+    messages: [
+      { role: 'user', content: 'weather?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '{"temp":20}' },
+    ],
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+    tool_choice: 'auto',
+    response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' } } },
+    temperature: 0.5,
+  },
+  { model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] },
+];
+
+const EMBEDDING_SAMPLES = [
+  { model: 'amazon.titan-embed-text-v2:0', input: 'hello' },
+  { model: 'cohere.embed-english-v3', input: ['a', 'b'], encoding_format: 'base64', dimensions: 256 },
+];
+
+export const ROUTES: readonly FuzzRoute[] = [
+  { method: 'POST', path: '/v1/chat/completions', dialect: 'openai', samples: CHAT_SAMPLES },
+  { method: 'POST', path: '/v1/embeddings', dialect: 'openai', samples: EMBEDDING_SAMPLES },
+  { method: 'GET', path: '/v1/models', dialect: 'openai', samples: [] },
+  { method: 'GET', path: '/v1/models/{id}', dialect: 'openai', samples: [] },
+  // Routes being added elsewhere; until they land these are unknown paths answered in their dialect:
+  // { method: 'POST', path: '/v1/messages', dialect: 'anthropic', samples: [{ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }] },
+  // { method: 'POST', path: '/v1/responses', dialect: 'openai', samples: [{ model: 'gpt-4o', input: 'hi' }] },
+  // { method: 'POST', path: '/model/{id}/converse', dialect: 'bedrock', samples: [{ messages: [{ role: 'user', content: [{ text: 'hi' }] }] }] },
+];
+
+/** Model ids the `{id}` segment starts from. */
+export const KNOWN_IDS = ['gpt-4o', 'amazon.nova-lite-v1:0', 'anthropic.claude-3-5-haiku-20241022-v1:0', 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc'];
