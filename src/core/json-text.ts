@@ -24,3 +24,20 @@ export function parseJsonText(text: string): unknown {
     throw new JsonTextError(`not valid JSON${whereOf(error)}`);
   }
 }
+
+/**
+ * True when objects and arrays in a parsed JSON value nest deeper than `max` levels. Walks containers
+ * only (never string contents) and without recursion: a value that deep would overflow the stack of
+ * whatever recursive code handles it next (the AWS SDK's serialiser, JSON.stringify).
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= max) return true;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    for (const child of children) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonTextError, parseJsonText } from '../../src/core/json-text.ts';
+import { JsonTextError, nestsDeeperThan, parseJsonText } from '../../src/core/json-text.ts';
 
 describe('parseJsonText', () => {
   it('parses JSON, with or without a byte order mark', () => {
@@ -22,5 +22,16 @@ describe('parseJsonText', () => {
       );
     }
     assert.throws(() => parseJsonText('{\n  "port": 1,\n}'), /not valid JSON at line 3, column 1/);
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  it('counts object and array levels, not string contents, and survives any depth', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = i % 2 === 0 ? [deep] : { a: deep };
+    assert.equal(nestsDeeperThan(deep, 256), true);
+    assert.equal(nestsDeeperThan({ a: [{ b: '[[[[[[[[[[' }] }, 3), false);
+    assert.equal(nestsDeeperThan({ a: [{ b: [] }] }, 3), true);
+    assert.equal(nestsDeeperThan('text', 0), false);
   });
 });

@@ -37,14 +37,25 @@ export type Mutation =
   | { op: 'set'; at: number; value: unknown }
   | { op: 'delete'; at: number }
   | { op: 'add'; at: number; key: string; value: unknown }
+  /** Puts a value nested `depth` levels deep there (written into the text after serialising). */
   | { op: 'nest'; at: number; depth: number };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: hostileValue }),
   fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('add' as const), at: fc.nat(), key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'n', 'logprobs', 'stream', 'model')), value: hostileValue }),
-  fc.record({ op: fc.constant('nest' as const), at: fc.nat(), depth: fc.integer({ min: 2, max: 500 }) }),
+  fc.record({ op: fc.constant('nest' as const), at: fc.nat(), depth: fc.oneof(fc.integer({ min: 2, max: 300 }), fc.integer({ min: 1_000, max: 100_000 })) }),
 );
+
+const DEEP_MARKER = '@@fuzz-deep:';
+const DEEP_PATTERN = new RegExp(`"${DEEP_MARKER}(\\d+)"`, 'g');
+
+/** Alternating objects and arrays, `depth` levels deep, as JSON text. */
+function deepText(depth: number): string {
+  const open = Array.from({ length: depth }, (_, i) => (i % 2 === 0 ? '{"a":' : '[')).join('');
+  const close = Array.from({ length: depth }, (_, i) => (i % 2 === 0 ? '}' : ']')).reverse().join('');
+  return `${open}1${close}`;
+}
 
 /** Applies the mutations to a copy of `sample`. */
 export function mutate(sample: unknown, mutations: readonly Mutation[]): unknown {
@@ -67,12 +78,9 @@ export function mutate(sample: unknown, mutations: readonly Mutation[]): unknown
         if (Array.isArray(current)) current.push(structuredClone(change.value));
         else if (current !== null && typeof current === 'object') Object.defineProperty(current, change.key, { value: structuredClone(change.value), enumerable: true, configurable: true, writable: true });
         break;
-      case 'nest': {
-        let nested: unknown = current;
-        for (let i = 0; i < change.depth; i++) nested = [nested];
-        place.parent[place.key] = nested;
+      case 'nest':
+        place.parent[place.key] = `${DEEP_MARKER}${change.depth}`;
         break;
-      }
     }
   }
   return wrapper.root;
@@ -82,7 +90,7 @@ export type TextTrick = 'none' | 'huge-number' | 'duplicate-key' | 'bom' | 'trai
 
 /** Serialises, then breaks the text in ways JSON.stringify never would. */
 export function serialize(value: unknown, trick: TextTrick, noise: Uint8Array): Buffer {
-  const text = JSON.stringify(value) ?? 'undefined';
+  const text = (JSON.stringify(value) ?? 'undefined').replace(DEEP_PATTERN, (_, depth: string) => deepText(Number(depth)));
   switch (trick) {
     case 'none':
       return Buffer.from(text);

@@ -62,7 +62,7 @@ export function auditEndpointProperty(target: AuditEndpointTarget): fc.IAsyncPro
     if (auth === 'garbage-proof') headers.push(['X-Bedrock-Bridge-Identity', Buffer.from(body.subarray(0, 64)).toString('base64url')]);
     if (contentType) headers.push(['Content-Type', contentType]);
     const bytes = encodeRequest({ method: 'POST', target: target.path, headers, body, framing: bodyFraming }, `127.0.0.1:${target.port}`);
-    const { raw, timedOut } = await exchange(target.port, bytes, EXCHANGE_TIMEOUT_MS);
+    const { raw, timedOut } = await exchange(target.port, bytes, EXCHANGE_TIMEOUT_MS, bodyFraming === 'long');
     const response = parseResponse(raw);
     const problems = timedOut ? ['no answer'] : [];
     // The collector's errors are `{"error":{"message","type"}}`: checked below, not as OpenAI's.
@@ -120,17 +120,18 @@ const CLIENT_TOKEN = 'tok-fuzz-secret-0123456789';
 
 /**
  * AuditSync against answers built from the plans (one per POST, cycling): it must settle, keep its
- * error text short and secret-free, and mark synced only what some 2xx answer accepted.
+ * error text short and secret-free, and mark synced only what some 2xx answer accepted. One ledger
+ * serves every run (each adds three records; what earlier runs left pending is sent again).
  */
-export function auditClientProperty(): fc.IAsyncProperty<[AnswerPlan[]]> {
-  return fc.asyncProperty(fc.array(answerPlan, { minLength: 1, maxLength: 4 }), async (plans) => {
-    const dir = mkdtempSync(join(tmpdir(), 'bb-fuzz-sync-'));
-    const ledger = new UsageLedger({ dataDir: dir });
-    const now = Date.now();
-    const records = Array.from({ length: 3 }, (_, i) => makeRecord(i, { id: newRequestId(now + i) }, now + i));
+export function auditClientProperty(): { property: fc.IAsyncProperty<[AnswerPlan[]]>; outcomes(): { synced: number; rejected: number; pending: number }; close(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bb-fuzz-sync-'));
+  const ledger = new UsageLedger({ dataDir: dir });
+  const acceptedByEndpoint = new Set<string>();
+  let clock = Date.now();
+  const property = fc.asyncProperty(fc.array(answerPlan, { minLength: 1, maxLength: 4 }), async (plans) => {
+    const records = Array.from({ length: 3 }, (_, i) => makeRecord(i, { id: newRequestId(++clock) }, clock));
     for (const record of records) ledger.record(record);
     ledger.flushSync();
-    const acceptedByEndpoint = new Set<string>();
     let call = 0;
     const source = bearerSource(CLIENT_TOKEN);
     const sync = new AuditSync({
@@ -179,8 +180,8 @@ export function auditClientProperty(): fc.IAsyncProperty<[AnswerPlan[]]> {
         if (/\n\s+at /.test(text)) problems.push('a stack trace in an error text');
         if (text.length > 1_000) problems.push(`an error text of ${text.length} characters`);
       }
-      const pending = new Set(ledger.pendingBatch(10, '').map((record) => record.id));
-      const rejected = new Set(ledger.rejected(10).map((record) => record.id));
+      const pending = new Set(ledger.pendingBatch(100_000, '').map((record) => record.id));
+      const rejected = new Set(ledger.rejected(100_000).map((record) => record.id));
       for (const record of records) {
         const synced = !pending.has(record.id) && !rejected.has(record.id);
         if (synced && !acceptedByEndpoint.has(record.id)) problems.push(`${record.id} marked synced though no 2xx answer accepted it`);
@@ -189,9 +190,19 @@ export function auditClientProperty(): fc.IAsyncProperty<[AnswerPlan[]]> {
       problems.push(`syncNow threw: ${error instanceof Error ? error.stack : String(error)}`);
     } finally {
       await sync.stop();
-      ledger.close();
-      rmSync(dir, { recursive: true, force: true });
     }
     if (problems.length > 0) throw new Error(problems.join('; '));
   });
+  return {
+    property,
+    outcomes() {
+      const pending = ledger.pendingCount();
+      const rejected = ledger.rejectedCount();
+      return { synced: acceptedByEndpoint.size, rejected, pending };
+    },
+    close() {
+      ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -131,10 +131,13 @@ function parseOne(data: Buffer, raw: Buffer): RawHttpResponse | null {
 }
 
 /**
- * Sends the bytes, half-closes, and collects everything until the server closes. Resolves with
- * `timedOut` when it neither answers nor closes within `timeoutMs` (a hang is a finding).
+ * Sends the bytes and collects everything until the server closes. Resolves with `timedOut` when it
+ * neither answers nor closes within `timeoutMs` (a hang is a finding). `halfClose` ends the sending
+ * side at once, for requests the server would otherwise wait on (a body shorter than announced, bytes
+ * that are not a whole request); Node's server drops what it had not answered yet when a client does
+ * that, so complete requests keep the connection open.
  */
-export function exchange(port: number, bytes: Buffer, timeoutMs: number): Promise<{ raw: Buffer; timedOut: boolean; error: string | null }> {
+export function exchange(port: number, bytes: Buffer, timeoutMs: number, halfClose: boolean): Promise<{ raw: Buffer; timedOut: boolean; error: string | null }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = connect({ host: '127.0.0.1', port });
@@ -151,6 +154,6 @@ export function exchange(port: number, bytes: Buffer, timeoutMs: number): Promis
     socket.on('close', () => finish(false, null));
     // A reset after the answer is how a server drops the rest of a bad request: keep what came.
     socket.on('error', (error: NodeJS.ErrnoException) => finish(false, error.code ?? error.message));
-    socket.on('connect', () => socket.end(bytes));
+    socket.on('connect', () => (halfClose ? socket.end(bytes) : socket.write(bytes)));
   });
 }

@@ -99,10 +99,21 @@ function headerList(choices: HeaderChoices, port: number, apiKey: string): [stri
   return headers;
 }
 
-/** The dialect the server must answer in: the one the route's path has as the server sees it (dot segments resolved). */
+/**
+ * The dialect the server must answer in: the one of the path as the server sees it (appended to its
+ * origin, as @hono/node-server does, so `//x/...` stays a path and dot segments resolve; decoded as
+ * hono's c.req.path is).
+ */
 function dialectOfTarget(target: string): Dialect {
   try {
-    return dialectOf(new URL(target, 'http://127.0.0.1').pathname);
+    const pathname = new URL(target.startsWith('/') ? `http://127.0.0.1${target}` : target).pathname;
+    let decoded = pathname;
+    try {
+      decoded = decodeURI(pathname);
+    } catch {
+      // hono keeps a path it cannot decode as it is
+    }
+    return dialectOf(decoded);
   } catch {
     return 'openai';
   }
@@ -112,10 +123,12 @@ function dialectOfTarget(target: string): Dialect {
 async function sendAndCheck(fuzz: FuzzBridge, input: FuzzInput): Promise<void> {
   const { bridge } = fuzz;
   const bytes = encodeRequest({ method: input.method, target: input.target, headers: headerList(input.headers, bridge.port, bridge.apiKey), body: input.body, framing: input.framing }, `127.0.0.1:${bridge.port}`);
-  const { raw, timedOut } = await exchange(bridge.port, bytes, EXCHANGE_TIMEOUT_MS);
+  const complete = input.framing === 'exact' || input.framing === 'chunked';
+  const { raw, timedOut } = await exchange(bridge.port, bytes, EXCHANGE_TIMEOUT_MS, input.framing === 'long');
   const problems: string[] = [];
   if (timedOut) problems.push(`no answer within ${EXCHANGE_TIMEOUT_MS} ms`);
   const response = parseResponse(raw);
+  if (!response && complete && !timedOut) problems.push('the connection closed without an answer');
   fuzz.statuses.set(response?.status ?? 0, (fuzz.statuses.get(response?.status ?? 0) ?? 0) + 1);
   problems.push(...answerProblems(response, raw.toString('latin1'), { dialect: dialectOfTarget(input.target), method: input.method, secrets: fuzz.secrets }));
   if (problems.length > 0) {
@@ -163,7 +176,7 @@ export function rawBytesProperty(fuzz: FuzzBridge): fc.IAsyncProperty<[Buffer]> 
     fc.constantFrom('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'GET / HTTP/0.9\r\n\r\n', 'GET /v1/models HTTP/9.9\r\n\r\n', 'GET /v1/models\r\n\r\n', '\r\n\r\n').map((text) => Buffer.from(text, 'latin1')),
   );
   return fc.asyncProperty(request, async (bytes) => {
-    const { raw, timedOut } = await exchange(port(), bytes, EXCHANGE_TIMEOUT_MS);
+    const { raw, timedOut } = await exchange(port(), bytes, EXCHANGE_TIMEOUT_MS, true);
     const problems = timedOut ? [`no answer within ${EXCHANGE_TIMEOUT_MS} ms`] : [];
     const [requestMethod = 'GET', target = '/'] = bytes.subarray(0, Math.max(0, bytes.indexOf('\r\n'))).toString('latin1').split(' ');
     problems.push(...answerProblems(parseResponse(raw), raw.toString('latin1'), { dialect: dialectOfTarget(target), method: requestMethod, secrets: fuzz.secrets }));

@@ -1,5 +1,12 @@
 import type { MiddlewareHandler } from 'hono';
+import { nestsDeeperThan } from '../../core/json-text.ts';
 import { errorResponse } from '../error-response.ts';
+
+/**
+ * Deeper than any real request (a JSON schema 100 levels deep is 200 here), far below what overflows
+ * the stack of the SDK's serialiser (~10 000): such bodies were a 500 "Maximum call stack size exceeded".
+ */
+export const MAX_JSON_DEPTH = 256;
 
 export interface JsonBodyVariables {
   /** The parsed request body, set for POST requests by jsonBodyGuard. */
@@ -12,7 +19,7 @@ function isJsonContentType(value: string): boolean {
   return mediaType === 'application/json' || (mediaType.startsWith('application/') && mediaType.endsWith('+json'));
 }
 
-/** POST bodies must be JSON: 415 for another content type, 400 for malformed JSON. Parses once. */
+/** POST bodies must be JSON: 415 for another content type, 400 for malformed or too deeply nested JSON. Parses once. */
 export function jsonBodyGuard(): MiddlewareHandler<{ Variables: JsonBodyVariables }> {
   return async function jsonBodyMiddleware(c, next) {
     if (c.req.method !== 'POST') return next();
@@ -41,6 +48,9 @@ export function jsonBodyGuard(): MiddlewareHandler<{ Variables: JsonBodyVariable
         'invalid_request_error',
         'invalid_json',
       );
+    }
+    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+      return errorResponse(400, `The JSON body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`, 'invalid_request_error', 'invalid_json');
     }
     c.set('jsonBody', body);
     return next();
