@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dialectOf } from '../../src/server/dialect.ts';
+import { encodeRequest, exchange, parseResponse } from './raw-http.ts';
 import { ROUTES } from './routes.ts';
 import { serverProperties, startFuzzBridge, type FuzzBridge } from './server-fuzz.ts';
 import { checkProperty, watchUnhandled } from './support.ts';
@@ -37,6 +38,17 @@ describe('fuzz: the local server', () => {
     const response = await fetch(`${fuzz.bridge.baseURL}/chat/completions`, { method: 'POST', headers: fuzz.bridge.headers(), body });
     assert.equal(response.status, 400);
     assert.match(((await response.json()) as { error: { message: string } }).error.message, /more than 256 levels deep/);
+  });
+
+  it('found: a stream answered to `Connection: close` closes the connection when it ends (a forced keep-alive held it open)', async () => {
+    const body = Buffer.from(JSON.stringify({ model: 'amazon.nova-lite-v1:0', stream: true, messages: [{ role: 'user', content: 'hi' }] }));
+    const bytes = encodeRequest({ method: 'POST', target: '/v1/chat/completions', headers: [['Authorization', `Bearer ${fuzz.bridge.apiKey}`], ['Content-Type', 'application/json']], body, framing: 'exact' }, `127.0.0.1:${fuzz.bridge.port}`);
+    const { raw, timedOut } = await exchange(fuzz.bridge.port, bytes, 20_000, false);
+    assert.equal(timedOut, false);
+    const response = parseResponse(raw)!;
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.connection, 'close');
+    assert.match(response.body.toString('utf8'), /data: \[DONE\]/);
   });
 
   it('leaves no unhandled rejection and a server that still answers', async () => {

@@ -36,7 +36,8 @@ const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'transfer-encoding': 'chunked',
   'cache-control': 'no-cache',
-  connection: 'keep-alive',
+  // No `connection` header: Node keeps the connection alive unless the client sent `Connection: close`,
+  // which a forced keep-alive would override (the socket then lingered until the idle timeout).
   'x-accel-buffering': 'no',
 } as const;
 const DONE = 'data: [DONE]\n\n';
