@@ -1,3 +1,5 @@
+import { printable } from './client-text.ts';
+
 const DEFAULT_MAX_LENGTH = 300;
 
 /** An OAuth-style error code (`access_denied`, `invalid_grant`): a name for programs, no message for people. */
@@ -37,8 +39,8 @@ export async function errorBodyReason(response: Response, maxLength: number = DE
     reason = text;
   }
   if (typeof reason !== 'string') return null;
-  // Control characters (an escape sequence from a hostile body) would reach the user's terminal.
-  const line = reason.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  // One line; what control characters remain (an escape sequence from a hostile body) is made visible.
+  const line = reason.replace(/\s+/g, ' ').trim();
   if (!line) return null;
-  return line.length > maxLength ? `${line.slice(0, maxLength - 1)}…` : line;
+  return printable(line, maxLength);
 }

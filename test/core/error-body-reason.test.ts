@@ -25,7 +25,7 @@ test('no reason rather than noise: a bare OAuth code, markup, broken JSON, an em
   assert.equal(await errorBodyReason(answer('   \n', 'text/plain')), null);
 });
 
-test('one line, without control characters, cut to the limit', async () => {
-  assert.equal(await errorBodyReason(answer('bad\u001b[31m\r\n  record', 'text/plain')), 'bad [31m record');
+test('one line, control characters made visible, cut to the limit', async () => {
+  assert.equal(await errorBodyReason(answer('bad\u001b[31m\r\n  record', 'text/plain')), 'bad\\x1b[31m record');
   assert.equal(await errorBodyReason(answer('y'.repeat(50), 'text/plain'), 10), `${'y'.repeat(9)}…`);
 });

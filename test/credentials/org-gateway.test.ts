@@ -304,7 +304,7 @@ test('org-gateway: a gateway that refuses tokens fresh from its own IdP (misconf
 test('org-gateway: the reason in a 403 reaches the user as one short line, or not at all', async () => {
   const cases: Array<{ type: string; body: string; reason: string | null }> = [
     { type: 'application/json', body: '{"error":"access_denied","message":"ask #it-help"}', reason: 'ask #it-help' },
-    { type: 'text/plain; charset=utf-8', body: '\u001b]8;;https://evil.example\u0007click\n\n  here\u001b[0m', reason: ']8;;https://evil.example click here [0m' },
+    { type: 'text/plain; charset=utf-8', body: '\u001b]8;;https://evil.example\u0007click\n\n  here\u001b[0m', reason: '\\x1b]8;;https://evil.example\\x07click here\\x1b[0m' },
     { type: 'text/plain', body: 'x'.repeat(1000), reason: `${'x'.repeat(299)}…` },
     { type: 'text/html', body: '<h1>Forbidden</h1>', reason: null },
     { type: 'application/json', body: '{"error":"access_denied"}', reason: null },
