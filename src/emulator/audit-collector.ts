@@ -16,6 +16,7 @@ import {
   stsProofUrl,
   userFromArn,
 } from '../usage/identity-proof.ts';
+import { nestsDeeperThan } from '../core/json-text.ts';
 
 /**
  * The org's central audit endpoint, as a test double that follows the contract exactly
@@ -27,6 +28,8 @@ import {
 
 export const DEFAULT_USAGE_PATH = '/usage';
 export const MAX_RECORDS_PER_POST = 500;
+/** A batch is `{client, records: [flat objects]}`: anything nested deeper is refused (it overflowed JSON.stringify). */
+const MAX_BODY_DEPTH = 32;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isoDate = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date');
@@ -289,6 +292,12 @@ export function createAuditCollector(options: AuditCollectorOptions = {}): Audit
 
   let closed = false;
   const app = new Hono();
+  app.onError((error, c) => {
+    // Answered as the contract's error object, not hono's plain-text page; said once on stderr for whoever debugs.
+    console.error(`audit collector: ${error instanceof Error ? error.message : String(error)}`);
+    status(500);
+    return c.json({ error: { message: 'internal error', type: 'internal' } }, 500);
+  });
   app.post(path, async (c) => {
     stats.posts++;
     if (faults.down) {
@@ -321,7 +330,12 @@ export function createAuditCollector(options: AuditCollectorOptions = {}): Audit
     }
     let parsedBody: z.infer<typeof bodySchema>;
     try {
-      const result = bodySchema.safeParse(await c.req.json());
+      const json: unknown = await c.req.json();
+      if (nestsDeeperThan(json, MAX_BODY_DEPTH)) {
+        status(400);
+        return c.json({ error: { message: `invalid body: nested more than ${MAX_BODY_DEPTH} levels deep`, type: 'invalid_request' } }, 400);
+      }
+      const result = bodySchema.safeParse(json);
       if (!result.success) {
         status(400);
         return c.json({ error: { message: `invalid body: ${result.error.issues[0]?.message ?? 'invalid'}`, type: 'invalid_request' } }, 400);

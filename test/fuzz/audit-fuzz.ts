@@ -40,6 +40,14 @@ function idsIn(body: Buffer): string[] | null {
   }
 }
 
+function parseOrNull(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
 export interface AuditEndpointTarget {
   port: number;
   path: string;
@@ -68,11 +76,11 @@ export function auditEndpointProperty(target: AuditEndpointTarget): fc.IAsyncPro
     // The collector's errors are `{"error":{"message","type"}}`: checked below, not as OpenAI's.
     problems.push(...answerProblems(response, raw.toString('latin1'), { dialect: 'openai', method: 'HEAD', secrets: [target.token] }));
     if (response && response.status >= 400 && response.body.length > 0) {
-      const error = (JSON.parse(response.body.toString('utf8')) as { error?: { message?: unknown; type?: unknown } }).error;
+      const error = (parseOrNull(response.body) as { error?: { message?: unknown; type?: unknown } } | null)?.error;
       if (typeof error?.message !== 'string' || typeof error.type !== 'string') problems.push(`error without {error:{message,type}} (${response.status})`);
     }
     if (response?.status === 200 && bodyFraming === 'exact') {
-      const answer = JSON.parse(response.body.toString('utf8')) as { accepted?: unknown; rejected?: unknown };
+      const answer = (parseOrNull(response.body) ?? {}) as { accepted?: unknown; rejected?: unknown };
       const accepted = Array.isArray(answer.accepted) ? answer.accepted : null;
       const rejected = Array.isArray(answer.rejected) ? answer.rejected : null;
       if (!accepted || !rejected || !accepted.every((id) => typeof id === 'string') || !rejected.every((entry) => typeof entry?.id === 'string' && typeof entry?.reason === 'string')) {

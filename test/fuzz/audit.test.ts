@@ -22,6 +22,13 @@ describe('fuzz: the audit endpoint contract', () => {
     assert.ok(collector.stats().stored > 0, 'some batches were valid and stored');
   });
 
+  it('found: a batch whose client object nests 10 000 levels deep is a 400, not a crash in JSON.stringify', async () => {
+    const client = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+    const response = await fetch(collector.usageUrl, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: `{"client":${client},"records":[]}` });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { error: { message: string } }).error.message, /nested more than 32 levels/);
+  });
+
   it('the client settles on any answer, keeps secrets out of its errors, marks synced only what was accepted', async () => {
     const client = auditClientProperty();
     try {
