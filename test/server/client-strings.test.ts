@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatRequestLine } from '../../src/cli/serve.ts';
-import { runUsageCommand } from '../../src/cli/usage-command.ts';
+import { formatRejected, runUsageCommand } from '../../src/cli/usage-command.ts';
 import { UsageLedger } from '../../src/usage/ledger.ts';
 import { usageRecordFromEvent } from '../../src/usage/usage-record.ts';
 import { startTestBridge } from '../support/bridge.ts';
@@ -39,6 +39,10 @@ describe('client-chosen strings', () => {
       assert.equal(bounded.requestedModel!.length, 2048);
       assert.equal(usageRecordFromEvent(bounded, { user: null, source: null }, null).requestedModel!.length, 2048);
       assert.ok(formatRequestLine(bounded).length < 400, 'the log line is short');
+
+      const longPath = bridge.nextEvent();
+      await (await fetch(`${bridge.origin}/${'p'.repeat(5000)}`, { headers: bridge.headers() })).body?.cancel();
+      assert.equal((await longPath).route.length, 1024, 'paths are bounded too');
     } finally {
       await bridge.close();
     }
@@ -58,6 +62,10 @@ describe('client-chosen strings', () => {
       const table = out.join('');
       assert.doesNotMatch(table, /\u001b/);
       assert.match(table, /model\\x1b\[31m\\nFAKE/);
+
+      const rejected = formatRejected([{ id: 'r1', startedAt: now, modelId: 'm\u202eodel', reason: 'bad\nFAKE LINE\u001b[2J', rejectedAt: now }], 1, true);
+      assert.equal(rejected.split('\n').length, 2, rejected);
+      assert.match(rejected, /m\\u202eodel +bad\\nFAKE LINE\\x1b\[2J/);
 
       out.length = 0;
       assert.equal(await runUsageCommand(['--utc', '--by', 'model,client', '--csv'], io), 0);
