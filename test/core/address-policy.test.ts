@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { AddressPolicy, classifyAddress, parseAllowEntry, type AddressClass } from '../../src/core/address-policy.ts';
 import { parseSettings } from '../../src/core/settings.ts';
+import { isIP } from 'node:net';
 
 // Pure classification: no address here is ever connected to.
 const TABLE: readonly (readonly [string, AddressClass])[] = [
@@ -133,6 +135,36 @@ describe('address classifier', () => {
       assert.equal(classifyAddress(address), expected);
     });
   }
+});
+
+describe('address classifier, as properties', () => {
+  const hex = (a: number, b: number) => ((a << 8) | b).toString(16);
+  it('judges every IPv6 form that carries an IPv4 address by that address', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), (v4) => {
+        const expected = classifyAddress(v4);
+        const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
+        assert.equal(classifyAddress(`::ffff:${v4}`), expected, 'mapped');
+        assert.equal(classifyAddress(`::ffff:${hex(a, b)}:${hex(c, d)}`), expected, 'mapped, hex');
+        assert.equal(classifyAddress(`::ffff:0:${v4}`), expected, 'SIIT');
+        assert.equal(classifyAddress(`64:ff9b::${v4}`), expected, 'NAT64');
+        assert.equal(classifyAddress(`2002:${hex(a, b)}:${hex(c, d)}::1`), expected, '6to4');
+        // IPv4-compatible is deprecated: public ones are reserved, the rest keep their class.
+        if (v4 !== '0.0.0.0' && v4 !== '0.0.0.1') assert.equal(classifyAddress(`::${v4}`), expected === 'public' ? 'reserved' : expected, 'compatible');
+      }),
+      { seed: 0x5eed, numRuns: 2_000 },
+    );
+  });
+
+  it('classifies every address without throwing, and only IP literals', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4Extended(), fc.string({ maxLength: 40 })), (text) => {
+        const found = classifyAddress(text);
+        assert.equal(found === 'invalid', isIP(text) === 0, text);
+      }),
+      { seed: 0x5eed, numRuns: 2_000 },
+    );
+  });
 });
 
 describe('allow-list', () => {
