@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { createAdaptorServer } from '@hono/node-server';
+import { createAdaptorServer, getRequestListener } from '@hono/node-server';
 import type { RequestEventBus } from '../core/request-events.ts';
 import { DEFAULT_HOST, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/settings.ts';
 import { createGatewayApp, type GatewayAppOptions } from './app.ts';
+import { routeByPreface } from './http2-preface.ts';
 import type { ModelList } from './model-list.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
 
@@ -58,16 +60,37 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const apiKey = options.apiKey ?? generateApiKey();
   let handler: ((request: Request, env: unknown) => Response | Promise<Response>) | null = null;
   let inFlight = 0;
-  const server = createAdaptorServer({
-    hostname: host,
-    fetch: (request, env) => handler!(request, env),
-  }) as Server;
-  server.on('request', (_request, response) => {
+  const fetch = (request: Request, env: unknown) => handler!(request, env);
+  const server = createAdaptorServer({ hostname: host, fetch }) as Server;
+  // Cleartext HTTP/2 on the same port, for the AWS SDK for JavaScript's runtime client (Bedrock-native
+  // routes): every connection's first bytes pick the server (see routeByPreface).
+  const http2 = createHttp2Server({}, getRequestListener(fetch, { hostname: host }));
+  const sessions = new Set<Http2Session>();
+  http2.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  http2.on('sessionError', () => {});
+  const http1Listeners = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    routeByPreface(
+      socket,
+      (h2Socket) => http2.emit('connection', h2Socket),
+      (h1Socket) => {
+        for (const listener of http1Listeners) listener.call(server, h1Socket);
+      },
+    );
+  });
+  const countInFlight = (_request: unknown, response: { once(event: 'close', listener: () => void): unknown }) => {
     inFlight += 1;
     response.once('close', () => {
       inFlight -= 1;
     });
-  });
+  };
+  server.on('request', countInFlight);
+  http2.on('request', countInFlight);
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
@@ -115,9 +138,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections with nothing in flight go now; the rest once their response ends.
+        // HTTP/2 sessions get a GOAWAY: their open streams finish, then the session closes.
         server.closeIdleConnections();
+        for (const session of sessions) session.close();
         const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
-        const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+        const deadline = setTimeout(() => {
+          server.closeAllConnections();
+          for (const session of sessions) session.destroy();
+        }, graceMs);
         idleSweep.unref();
         deadline.unref();
         server.once('close', () => {
