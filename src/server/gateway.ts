@@ -73,12 +73,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   http2.on('sessionError', () => {});
   const http1Listeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
+  // Connections that have not sent their first bytes yet: no server tracks them, close() ends them.
+  const undecided = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     socket.on('error', () => socket.destroy());
+    undecided.add(socket);
+    socket.once('close', () => undecided.delete(socket));
     routeByPreface(
       socket,
-      (h2Socket) => http2.emit('connection', h2Socket),
+      (h2Socket) => {
+        undecided.delete(h2Socket);
+        http2.emit('connection', h2Socket);
+      },
       (h1Socket) => {
+        undecided.delete(h1Socket);
         for (const listener of http1Listeners) listener.call(server, h1Socket);
       },
     );
@@ -140,6 +148,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         // Keep-alive connections with nothing in flight go now; the rest once their response ends.
         // HTTP/2 sessions get a GOAWAY: their open streams finish, then the session closes.
         server.closeIdleConnections();
+        for (const socket of undecided) socket.destroy();
         for (const session of sessions) session.close();
         const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = setTimeout(() => {

@@ -12,12 +12,17 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
  */
 export function routeByPreface(socket: Socket, toHttp2: (socket: Socket) => void, toHttp1: (socket: Socket) => void): void {
   let head: Buffer = Buffer.alloc(0);
+  // A connection closed before it said anything (clients open spare ones) goes: no server owns it yet.
+  const onEnd = (): void => {
+    socket.destroy();
+  };
   const onData = (chunk: Buffer): void => {
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
     const compared = Math.min(head.length, H2_PREFACE.length);
     const isH2Prefix = head.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
     if (isH2Prefix && head.length < H2_PREFACE.length) return; // need more bytes to decide
     socket.off('data', onData);
+    socket.off('end', onEnd);
     socket.pause();
     socket.unshift(head);
     if (isH2Prefix) {
@@ -28,4 +33,5 @@ export function routeByPreface(socket: Socket, toHttp2: (socket: Socket) => void
     }
   };
   socket.on('data', onData);
+  socket.once('end', onEnd);
 }
