@@ -7,6 +7,11 @@ export interface RawOutput {
   response: HttpResponse;
 }
 
+/** A command of the runtime client, as far as relayRaw needs it. */
+export interface RelayedCommand {
+  middlewareStack: MiddlewareStack<any, any>;
+}
+
 /** A request header the client set that Bedrock reads: the body's media types and the operation's options. */
 export function isRelayedRequestHeader(name: string): boolean {
   return name === 'content-type' || name === 'accept' || name.startsWith('x-amzn-bedrock-');
@@ -39,7 +44,7 @@ export async function readRawBody(body: unknown): Promise<Buffer> {
  *   back as output, so errors reach the client as Bedrock sent them; only a credential rejection is
  *   thrown, by its AWS name, for the retry to see.
  */
-export function relayRaw(command: { middlewareStack: MiddlewareStack<any, any> }, body: Uint8Array, headers: Readonly<Record<string, string>>): void {
+export function relayRaw(command: RelayedCommand, body: Uint8Array, headers: Readonly<Record<string, string>>): void {
   command.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as HttpRequest;

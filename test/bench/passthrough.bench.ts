@@ -13,9 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BedrockRuntimeClient, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { createBedrockClients } from '../../src/server/bedrock-clients.ts';
-import { directTarget, type AwsCredentials, type Call, type Scenario } from './support/clients.ts';
+import { directTarget, type Call, type Scenario } from './support/clients.ts';
 import { runLoad, type LoadResult } from './support/load.ts';
-import { startIpcChild, type BenchChild } from './support/process.ts';
+import { startIpcChild, type BenchChild, type BridgeReady, type EmulatorReady } from './support/process.ts';
 import { summarize } from './support/stats.ts';
 
 const args = new Map(
@@ -36,17 +36,6 @@ const settings = {
 const support = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support');
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-interface EmulatorReady {
-  type: 'ready';
-  url: string;
-  region: string;
-  credentials: AwsCredentials;
-}
-interface BridgeReady {
-  type: 'ready';
-  url: string;
-  apiKey: string;
-}
 
 /** InvokeModelWithResponseStream in Claude's native body; resolves at the first content delta. */
 function invokeStreamCall(client: BedrockRuntimeClient, modelId: string, prompt: string): Call {

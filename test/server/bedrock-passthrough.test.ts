@@ -81,6 +81,12 @@ describe('Bedrock-native passthrough', () => {
 
   it('streams ConverseStream events through the SDK and takes the usage from the metadata event', async () => {
     const finished = bridge.nextEvent();
+    const started: string[] = [];
+    const progress: { modelId: string | null; outputTokens: number }[] = [];
+    const onStarted = (event: { route: string }) => started.push(event.route);
+    const onProgress = (event: { modelId: string | null; outputTokens: number }) => progress.push(event);
+    bridge.gateway.events.on('request-started', onStarted);
+    bridge.gateway.events.on('request-progress', onProgress);
     const out = await client.send(new ConverseStreamCommand({ modelId: PROFILE, messages: [{ role: 'user', content: [{ text: 'stream these four words' }] }] }));
     let text = '';
     let metadata;
@@ -91,7 +97,12 @@ describe('Bedrock-native passthrough', () => {
     assert.equal(text, 'echo: stream these four words');
     assert.equal(metadata?.usage?.outputTokens, 5);
     const event = await finished;
+    bridge.gateway.events.off('request-started', onStarted);
+    bridge.gateway.events.off('request-progress', onProgress);
     assert.equal(event.route, '/model/{modelId}/converse-stream');
+    assert.deepEqual(started, ['/model/{modelId}/converse-stream']);
+    assert.equal(progress[0]?.modelId, PROFILE, 'the live log learns the model before the answer');
+    assert.ok(progress.some((p) => p.outputTokens > 0), 'and the output so far while it streams');
     assert.equal(event.stream, true);
     assert.ok(event.timeToFirstTokenMs !== null);
     assert.deepEqual(event.usage, { inputTokens: 4, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 });

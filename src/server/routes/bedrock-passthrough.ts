@@ -13,11 +13,11 @@ import { converseBodyUsage, EventStreamUsage } from '../../core/bedrock-native-u
 import { baseModelId, type ModelMapping } from '../../core/model-catalog.ts';
 import { fromBedrockError } from '../../core/openai-errors.ts';
 import { BEDROCK_NATIVE_OPERATIONS, type BedrockNativeOperation, type TokenUsage } from '../../core/request-events.ts';
-import { emptyTokenUsage } from '../../core/usage.ts';
 import { dialectErrorResponse } from '../dialect.ts';
-import { awsErrorTypeOf, isRelayedRequestHeader, readRawBody, relayRaw, type RawOutput } from '../raw-relay.ts';
+import { drained, type DrainableResponse } from '../drain.ts';
+import { awsErrorTypeOf, isRelayedRequestHeader, readRawBody, relayRaw, type RawOutput, type RelayedCommand } from '../raw-relay.ts';
 import type { RequestLog, RequestLogVariables } from '../request-log.ts';
-import { CLIENT_CLOSED } from './chat.ts';
+import { CLIENT_CLOSED, streamErrorType } from './chat.ts';
 import { resolveRequestModel, type EffectiveModelOf } from './model-resolution.ts';
 import { tokenCountHeader } from './raw-response.ts';
 
@@ -27,7 +27,7 @@ export interface PassthroughDeps {
   effectiveModelOf: EffectiveModelOf;
 }
 
-type RuntimeCommand = new (input: { modelId: string }) => { middlewareStack: any };
+type RuntimeCommand = new (input: { modelId: string }) => RelayedCommand;
 
 const COMMANDS: Record<BedrockNativeOperation, RuntimeCommand> = {
   invoke: InvokeModelCommand,
@@ -63,20 +63,17 @@ function invokeHeaderUsage(response: HttpResponse): TokenUsage {
 }
 
 /** The part of ServerResponse and Http2ServerResponse the relay writes to. */
-interface NodeResponse {
+interface NodeResponse extends DrainableResponse {
   writeHead(status: number, headers: Record<string, string>): unknown;
   write(chunk: Uint8Array): boolean;
   end(): unknown;
+  destroy(): unknown;
   destroyed: boolean;
   writableEnded: boolean;
-  once(event: 'drain' | 'close', listener: () => void): unknown;
-  off(event: 'drain' | 'close', listener: () => void): unknown;
 }
 
 interface UpstreamBody extends AsyncIterable<Uint8Array> {
   destroy?(error?: Error): void;
-  pause?(): void;
-  resume?(): void;
 }
 
 /**
@@ -90,7 +87,8 @@ async function relayEventStream(out: NodeResponse, status: number, headers: Reco
   const onClose = () => {
     if (!out.writableEnded) body.destroy?.(new Error('client disconnected'));
   };
-  out.once('close', onClose);
+  out.on('close', onClose);
+  let failure: unknown = null;
   try {
     for await (const chunk of body) {
       if (out.destroyed) break;
@@ -99,30 +97,24 @@ async function relayEventStream(out: NodeResponse, status: number, headers: Reco
         log.markFirstToken();
         log.progress(reader.deltas);
       }
-      if (full && !out.destroyed) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            out.off('drain', done);
-            out.off('close', done);
-            resolve();
-          };
-          out.once('drain', done);
-          out.once('close', done);
-        });
-      }
+      if (full && !out.destroyed) await drained(out);
     }
-  } catch {
-    // The upstream stream broke (or was destroyed because the client left): reported below.
+  } catch (error) {
+    failure = error;
   } finally {
     out.off('close', onClose);
   }
   log.usage = reader.usage;
-  if (out.destroyed && !out.writableEnded) {
+  if (out.destroyed) {
     log.finish(200, CLIENT_CLOSED);
-    return;
+  } else if (failure !== null) {
+    // Bedrock's stream broke off: the client must see a cut stream, not a clean end.
+    out.destroy();
+    log.finish(200, streamErrorType(failure));
+  } else {
+    out.end();
+    log.finish(status, reader.exception);
   }
-  out.end();
-  log.finish(status, reader.exception);
 }
 
 /**
@@ -176,10 +168,11 @@ export function bedrockPassthroughHandler(deps: PassthroughDeps) {
         if (operation === 'invoke') log.usage = invokeHeaderUsage(response);
         else if (operation === 'converse') log.usage = converseBodyUsage(bytes);
         else if (stream) {
+          // A stream read whole: no Node response to relay it to as it comes (app.request() in tests).
           const reader = new EventStreamUsage();
           reader.push(bytes);
           log.usage = reader.usage;
-        } else log.usage = emptyTokenUsage();
+        }
         log.finish(status, null);
       }
       return new Response(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength), { status, headers: responseHeaders });
