@@ -273,16 +273,18 @@ describe('Bedrock-native passthrough', () => {
     }
   });
 
-  it('speaks HTTP/2 and HTTP/1.1 on one port to every route', async () => {
+  it('speaks HTTP/2 and HTTP/1.1 on one port to every route, with the Host check on HTTP/2\'s :authority', async () => {
     const session = connect(bridge.origin);
-    try {
-      const status = await new Promise<number>((resolve, reject) => {
-        const stream = session.request({ ':path': '/v1/models', authorization: `Bearer ${bridge.apiKey}` });
-        stream.on('response', (headers) => resolve(Number(headers[':status'])));
+    const statusOf = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': '/v1/models', authorization: `Bearer ${bridge.apiKey}`, ...headers });
+        stream.on('response', (response) => resolve(Number(response[':status'])));
         stream.on('error', reject);
         stream.resume();
       });
-      assert.equal(status, 200);
+    try {
+      assert.equal(await statusOf({}), 200);
+      assert.equal(await statusOf({ ':authority': `evil.example:${bridge.port}` }), 403, 'a DNS-rebinding page is refused over HTTP/2 too');
     } finally {
       session.close();
     }
