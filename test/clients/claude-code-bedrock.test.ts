@@ -29,7 +29,9 @@ describe('Claude Code in Bedrock mode through the bridge', { timeout: 240_000 },
     root = mkdtempSync(join(tmpdir(), 'bb-claude-bedrock-'));
     dataDir = join(root, 'bridge');
     serve = await startServe(['--emulator', '--port', '0'], cleanEnv(dataDir), 45_000);
-    origin = serve.baseURL.replace(/\/v1$/, '');
+    // The endpoint serve prints for Bedrock clients.
+    origin = /Bedrock:\s+(http:\/\/\S+)/.exec(serve.output())?.[1] ?? '';
+    assert.equal(origin, serve.baseURL.replace(/\/v1$/, ''));
   });
   after(async () => {
     if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
