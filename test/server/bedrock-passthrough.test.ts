@@ -292,3 +292,24 @@ describe('Bedrock-native passthrough', () => {
     assert.equal(overHttp1.status, 200);
   });
 });
+
+describe('closing the bridge with an HTTP/2 stream in flight', () => {
+  it('lets the stream finish within the grace period, then closes', async () => {
+    const bridge = await startTestBridge();
+    const client = new BedrockRuntimeClient({ region: TEST_REGION, endpoint: bridge.origin, token: { token: bridge.apiKey }, authSchemePreference: ['httpBearerAuth'], maxAttempts: 1 });
+    try {
+      const out = await client.send(new ConverseStreamCommand({ modelId: PROFILE, messages: [{ role: 'user', content: [{ text: 'one two three [[slow:300ms]]' }] }] }));
+      const iterator = out.stream![Symbol.asyncIterator]();
+      await iterator.next();
+      const closed = bridge.gateway.close(10_000);
+      let text = '';
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) text += next.value.contentBlockDelta?.delta?.text ?? '';
+      assert.equal(text, 'echo: one two three');
+      await closed;
+      await assert.rejects(client.send(new ConverseCommand({ modelId: PROFILE, messages: [{ role: 'user', content: [{ text: 'after' }] }] })));
+    } finally {
+      client.destroy();
+      await bridge.close();
+    }
+  });
+});
