@@ -34,51 +34,92 @@ export function converseBodyUsage(body: Uint8Array): TokenUsage {
   }
 }
 
+/** Frames kept from the end of a stream: where the usage, the invocation metrics and an exception are. */
+const TAIL_FRAMES = 3;
+
 /**
- * Follows one relayed event stream frame by frame (frames may be split across or packed into chunks).
+ * Follows one relayed event stream: frames may be split across or packed into chunks. Only the frame
+ * boundaries are tracked as chunks pass; the first frame and the last few are kept and decoded (with
+ * their CRCs checked) when the usage is asked for, so the cost per streamed event stays a length read.
  *
- * - ConverseStream: the `metadata` event's `usage`.
+ * - ConverseStream: the last event, `metadata`, carries `usage`.
  * - InvokeModelWithResponseStream: each `chunk` carries one model event as base64 JSON. The last one
  *   carries `amazon-bedrock-invocationMetrics` (Bedrock's billed counts, every model); Claude's own
- *   `message_start` / `message_delta` usage fills in what the metrics lack.
- * - An exception frame (`:message-type: exception`) names how the stream failed.
- * A frame that does not decode (a bad CRC) stops the reading; the relay goes on regardless.
+ *   `message_start` (first) and `message_delta` (next to last) usage fills in what the metrics lack.
+ * - An exception frame (`:message-type: exception`) ends a failed stream and names the failure.
+ * A frame that does not decode (a bad CRC, a broken length) yields no usage; the relay goes on regardless.
  */
 export class EventStreamUsage {
-  /** Content deltas seen so far: an estimate of the output tokens until Bedrock's count arrives. */
-  deltas = 0;
-  /** The in-stream exception's name (e.g. throttlingException), when one came. */
-  exception: string | null = null;
+  /** Events after the first (the message start): the live log's estimate of the output so far. */
+  events = 0;
   #pending: Buffer | null = null;
   #broken = false;
-  #converse: TokenUsage | null = null;
-  #metrics: Partial<TokenUsage> = {};
-  #claude: Partial<TokenUsage> = {};
+  #first: Buffer | null = null;
+  #tail: Buffer[] = [];
+  #decoded: { usage: TokenUsage; exception: string | null } | null = null;
 
-  /** Reads the frames now complete; true when they carried content (a delta). */
+  /** Takes the next chunk of the stream; true when it completed events after the first (content is flowing). */
   push(chunk: Uint8Array): boolean {
     if (this.#broken) return false;
     let buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.#pending) buffer = Buffer.concat([this.#pending, buffer]);
-    const before = this.deltas;
+    const before = this.events;
     let offset = 0;
     while (buffer.length - offset >= PRELUDE_BYTES) {
       const total = buffer.readUInt32BE(offset);
-      if (buffer.length - offset < total) break;
-      try {
-        this.#frame(buffer.subarray(offset, offset + total));
-      } catch {
+      if (total < PRELUDE_BYTES + 4) {
         this.#broken = true;
         break;
       }
+      if (buffer.length - offset < total) break;
+      this.#keep(buffer.subarray(offset, offset + total));
       offset += total;
     }
-    // A copy of a partial frame: the chunk's memory may be reused once it has been written out.
+    // Copies: the chunk's memory may be reused once it has been written out.
     this.#pending = offset < buffer.length && !this.#broken ? Buffer.from(buffer.subarray(offset)) : null;
-    return this.deltas > before;
+    this.#decoded = null;
+    return this.events > before;
   }
 
   /** The usage known so far (all of it once the stream has ended). */
+  get usage(): TokenUsage {
+    return this.#decode().usage;
+  }
+
+  /** The in-stream exception's name (e.g. throttlingException), when the stream ended with one. */
+  get exception(): string | null {
+    return this.#decode().exception;
+  }
+
+  #keep(frame: Buffer): void {
+    if (this.#first === null) {
+      this.#first = Buffer.from(frame);
+      return;
+    }
+    this.events += 1;
+    this.#tail.push(Buffer.from(frame));
+    if (this.#tail.length > TAIL_FRAMES) this.#tail.shift();
+  }
+
+  #decode(): { usage: TokenUsage; exception: string | null } {
+    if (this.#decoded) return this.#decoded;
+    const reading = new FrameReading();
+    try {
+      for (const frame of this.#first ? [this.#first, ...this.#tail] : []) reading.frame(frame);
+    } catch {
+      return (this.#decoded = { usage: tokenUsageOf(null), exception: null });
+    }
+    return (this.#decoded = { usage: reading.usage, exception: reading.exception });
+  }
+}
+
+/** What the decoded frames of one stream say. */
+class FrameReading {
+  exception: string | null = null;
+  #converse: TokenUsage | null = null;
+  #metrics: Partial<TokenUsage> = {};
+  #claude: Partial<TokenUsage> = {};
+
   get usage(): TokenUsage {
     if (this.#converse) return this.#converse;
     const metrics = this.#metrics;
@@ -91,7 +132,7 @@ export class EventStreamUsage {
     };
   }
 
-  #frame(frame: Buffer): void {
+  frame(frame: Buffer): void {
     const message = codec.decode(frame);
     if (message.headers[':message-type']?.value !== 'event') {
       const name = message.headers[':exception-type']?.value ?? message.headers[':error-code']?.value;
@@ -99,9 +140,7 @@ export class EventStreamUsage {
       return;
     }
     const eventType = message.headers[':event-type']?.value;
-    if (eventType === 'contentBlockDelta') {
-      this.deltas += 1;
-    } else if (eventType === 'metadata') {
+    if (eventType === 'metadata') {
       this.#converse = tokenUsageOf((JSON.parse(toUtf8(message.body)) as { usage?: BedrockUsageLike }).usage);
     } else if (eventType === 'chunk') {
       const bytes = (JSON.parse(toUtf8(message.body)) as { bytes?: string }).bytes;
@@ -110,10 +149,7 @@ export class EventStreamUsage {
   }
 
   #modelEvent(event: Json): void {
-    const type = event?.type;
-    // Claude's deltas, or another provider's chunk (each one is generated text).
-    if (type === 'content_block_delta' || type === undefined) this.deltas += 1;
-    const usage = type === 'message_start' ? event.message?.usage : event?.usage;
+    const usage = event?.type === 'message_start' ? event.message?.usage : event?.usage;
     if (usage) {
       Object.assign(
         this.#claude,

@@ -19,7 +19,7 @@ describe('usage of relayed Bedrock-native responses', () => {
       let sawContent = false;
       for (let at = 0; at < stream.length; at += size) sawContent = reader.push(stream.subarray(at, at + size)) || sawContent;
       assert.ok(sawContent, `content seen with ${size}-byte chunks`);
-      assert.equal(reader.deltas, 2);
+      assert.equal(reader.events, 4, 'every event after the message start');
       assert.deepEqual(reader.usage, { inputTokens: 11, outputTokens: 2, cacheReadTokens: 5, cacheWriteTokens: 0 });
       assert.equal(reader.exception, null);
     }
@@ -27,23 +27,25 @@ describe('usage of relayed Bedrock-native responses', () => {
 
   it('takes the invocation metrics of InvokeModelWithResponseStream first, Claude\'s own usage for what they lack', () => {
     const reader = new EventStreamUsage();
-    reader.push(chunk({ type: 'message_start', message: { usage: { input_tokens: 9, output_tokens: 1, cache_creation_input_tokens: 40, cache_read_input_tokens: 0 } } }));
-    assert.equal(reader.push(chunk({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'x' } })), true);
+    assert.equal(reader.push(chunk({ type: 'message_start', message: { usage: { input_tokens: 9, output_tokens: 1, cache_creation_input_tokens: 40, cache_read_input_tokens: 0 } } })), false);
+    for (let i = 0; i < 200; i++) assert.equal(reader.push(chunk({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'x' } })), true);
+    assert.equal(reader.events, 200);
+    reader.push(chunk({ type: 'content_block_stop', index: 0 }));
     reader.push(chunk({ type: 'message_delta', usage: { output_tokens: 6 } }));
     assert.deepEqual(reader.usage, { inputTokens: 9, outputTokens: 6, cacheReadTokens: 0, cacheWriteTokens: 40 });
     reader.push(chunk({ type: 'message_stop', 'amazon-bedrock-invocationMetrics': { inputTokenCount: 10, outputTokenCount: 7, invocationLatency: 5, firstByteLatency: 2 } }));
     assert.deepEqual(reader.usage, { inputTokens: 10, outputTokens: 7, cacheReadTokens: 0, cacheWriteTokens: 40 });
   });
 
-  it('names an in-stream exception, and stops reading at a corrupt frame', () => {
+  it('names an in-stream exception, and reads no usage from a corrupt frame', () => {
     const reader = new EventStreamUsage();
-    reader.push(Buffer.concat([encodeEvent('contentBlockDelta', { delta: { text: 'a' } }), encodeException('throttlingException', 'slow down')]));
+    reader.push(Buffer.concat([encodeEvent('messageStart', { role: 'assistant' }), encodeEvent('contentBlockDelta', { delta: { text: 'a' } }), encodeException('throttlingException', 'slow down')]));
     assert.equal(reader.exception, 'throttlingException');
     const corrupt = encodeEvent('metadata', { usage: { inputTokens: 1, outputTokens: 1 } });
     corrupt[corrupt.length - 1]! ^= 0xff;
     const broken = new EventStreamUsage();
+    broken.push(encodeEvent('messageStart', { role: 'assistant' }));
     broken.push(corrupt);
-    assert.equal(broken.push(encodeEvent('contentBlockDelta', { delta: { text: 'a' } })), false);
     assert.deepEqual(broken.usage, { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
   });
 

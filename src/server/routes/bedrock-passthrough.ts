@@ -95,7 +95,7 @@ async function relayEventStream(out: NodeResponse, status: number, headers: Reco
       const full = !out.write(chunk);
       if (reader.push(chunk)) {
         log.markFirstToken();
-        log.progress(reader.deltas);
+        log.progress(reader.events);
       }
       if (full && !out.destroyed) await drained(out);
     }
