@@ -53,6 +53,21 @@ export function formatHostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/** Headers HTTP/2 forbids (RFC 9113 section 8.2.2): Node refuses a response carrying one. */
+const CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
+
+/**
+ * The app's responses made fit for HTTP/2: routes written for HTTP/1.1 set connection-specific headers
+ * on their streams (`transfer-encoding: chunked`, `connection: keep-alive`), which HTTP/2 has no use for.
+ */
+function withoutConnectionHeaders(fetch: (request: Request, env: unknown) => Response | Promise<Response>) {
+  return async (request: Request, env: unknown): Promise<Response> => {
+    const response = await fetch(request, env);
+    for (const name of CONNECTION_HEADERS) if (response.headers.has(name)) response.headers.delete(name);
+    return response;
+  };
+}
+
 /** Creates the app, listens (loopback by default), and returns how to reach and stop it. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   // listen() takes IPv6 addresses bare; URLs and Host headers put them in brackets.
@@ -64,7 +79,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const server = createAdaptorServer({ hostname: host, fetch }) as Server;
   // Cleartext HTTP/2 on the same port, for the AWS SDK for JavaScript's runtime client (Bedrock-native
   // routes): every connection's first bytes pick the server (see routeByPreface).
-  const http2 = createHttp2Server({}, getRequestListener(fetch, { hostname: host }));
+  const http2 = createHttp2Server({}, getRequestListener(withoutConnectionHeaders(fetch), { hostname: host }));
   const sessions = new Set<Http2Session>();
   http2.on('session', (session: Http2Session) => {
     sessions.add(session);

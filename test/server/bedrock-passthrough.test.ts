@@ -282,9 +282,24 @@ describe('Bedrock-native passthrough', () => {
         stream.on('error', reject);
         stream.resume();
       });
+    // A streamed chat completion: its HTTP/1.1 headers (transfer-encoding, connection) must not reach HTTP/2.
+    const streamedChat = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json' });
+        let status = 0;
+        let body = '';
+        stream.on('response', (response) => (status = Number(response[':status'])));
+        stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        stream.on('end', () => resolve({ status, body }));
+        stream.on('error', reject);
+        stream.end(JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'over http2' }] }));
+      });
     try {
       assert.equal(await statusOf({}), 200);
       assert.equal(await statusOf({ ':authority': `evil.example:${bridge.port}` }), 403, 'a DNS-rebinding page is refused over HTTP/2 too');
+      const chat = await streamedChat();
+      assert.equal(chat.status, 200);
+      assert.match(chat.body, /data: \[DONE\]\n\n$/);
     } finally {
       session.close();
     }
