@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { resolveModel, type ModelMapping } from '../../core/model-catalog.ts';
 import { dialectErrorResponse } from '../dialect.ts';
 import type { BedrockSummaries, ModelList } from '../model-list.ts';
@@ -10,7 +10,7 @@ import { jsonResponse } from '../request-log.ts';
  * the bridge's model catalogue in the control plane's JSON shape. One page holds everything: no
  * `nextToken` is ever sent.
  */
-export function mountBedrockControlPlane(app: Hono<any>, modelList: ModelList, models: ModelMapping): void {
+export function bedrockControlPlaneHandlers(modelList: ModelList, models: ModelMapping) {
   const notFound = (message: string) => dialectErrorResponse('bedrock', { status: 404, message, type: 'not_found_error', code: null });
 
   async function withSummaries(answer: (summaries: BedrockSummaries) => Response): Promise<Response> {
@@ -30,41 +30,43 @@ export function mountBedrockControlPlane(app: Hono<any>, modelList: ModelList, m
     }
   };
 
-  app.get('/inference-profiles', (c: Context) =>
-    withSummaries(({ inferenceProfiles }) => {
-      const type = c.req.query('type');
-      return jsonResponse({ inferenceProfileSummaries: inferenceProfiles.filter((profile) => type === undefined || profile.type === type) });
-    }),
-  );
+  return {
+    /** GET /inference-profiles (ListInferenceProfiles, `?type=`). */
+    listInferenceProfiles: (c: Context) =>
+      withSummaries(({ inferenceProfiles }) => {
+        const type = c.req.query('type');
+        return jsonResponse({ inferenceProfileSummaries: inferenceProfiles.filter((profile) => type === undefined || profile.type === type) });
+      }),
 
-  app.get('/inference-profiles/:id', (c: Context) =>
-    withSummaries(({ inferenceProfiles }) => {
-      const names = lookupNames(c.req.param('id')!);
-      const profile = inferenceProfiles.find((p) => names.includes(p.inferenceProfileId ?? '') || names.includes(p.inferenceProfileArn ?? ''));
-      return profile ? jsonResponse(profile) : notFound('Inference profile not found.');
-    }),
-  );
+    /** GET /inference-profiles/{id} (GetInferenceProfile): by id, ARN or alias. */
+    getInferenceProfile: (c: Context) =>
+      withSummaries(({ inferenceProfiles }) => {
+        const names = lookupNames(c.req.param('id')!);
+        const profile = inferenceProfiles.find((p) => names.includes(p.inferenceProfileId ?? '') || names.includes(p.inferenceProfileArn ?? ''));
+        return profile ? jsonResponse(profile) : notFound('Inference profile not found.');
+      }),
 
-  app.get('/foundation-models', (c: Context) =>
-    withSummaries(({ foundationModels }) => {
-      const provider = c.req.query('byProvider')?.toLowerCase();
-      const output = c.req.query('byOutputModality');
-      const inference = c.req.query('byInferenceType');
-      const modelSummaries = foundationModels.filter(
-        (model) =>
-          (provider === undefined || model.providerName?.toLowerCase() === provider) &&
-          (output === undefined || (model.outputModalities ?? []).includes(output as never)) &&
-          (inference === undefined || (model.inferenceTypesSupported ?? []).includes(inference as never)),
-      );
-      return jsonResponse({ modelSummaries });
-    }),
-  );
+    /** GET /foundation-models (ListFoundationModels, `byProvider`, `byOutputModality`, `byInferenceType`). */
+    listFoundationModels: (c: Context) =>
+      withSummaries(({ foundationModels }) => {
+        const provider = c.req.query('byProvider')?.toLowerCase();
+        const output = c.req.query('byOutputModality');
+        const inference = c.req.query('byInferenceType');
+        const modelSummaries = foundationModels.filter(
+          (model) =>
+            (provider === undefined || model.providerName?.toLowerCase() === provider) &&
+            (output === undefined || (model.outputModalities ?? []).includes(output as never)) &&
+            (inference === undefined || (model.inferenceTypesSupported ?? []).includes(inference as never)),
+        );
+        return jsonResponse({ modelSummaries });
+      }),
 
-  app.get('/foundation-models/:id', (c: Context) =>
-    withSummaries(({ foundationModels }) => {
-      const names = lookupNames(c.req.param('id')!);
-      const model = foundationModels.find((m) => names.includes(m.modelId ?? '') || names.includes(m.modelArn ?? ''));
-      return model ? jsonResponse({ modelDetails: model }) : notFound('The specified model was not found.');
-    }),
-  );
+    /** GET /foundation-models/{id} (GetFoundationModel): by id, ARN or alias. */
+    getFoundationModel: (c: Context) =>
+      withSummaries(({ foundationModels }) => {
+        const names = lookupNames(c.req.param('id')!);
+        const model = foundationModels.find((m) => names.includes(m.modelId ?? '') || names.includes(m.modelArn ?? ''));
+        return model ? jsonResponse({ modelDetails: model }) : notFound('The specified model was not found.');
+      }),
+  };
 }
