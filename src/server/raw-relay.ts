@@ -39,7 +39,8 @@ export async function readRawBody(body: unknown): Promise<Buffer> {
  * signs with the user's credentials, sends on the pooled HTTP/2 session and retries a credential
  * rejection (credential-retry.ts), but neither serialises a body of its own nor parses the answer.
  *
- * - The body replaces the serialised one ahead of the content-length middleware, which sizes it.
+ * - The body replaces the serialised one ahead of the content-length middleware, which sizes it;
+ *   `headers` (lower-case names) replace the serialiser's of the same name.
  * - The deserializer is replaced (same name, `override`) for this command only. Any status comes
  *   back as output, so errors reach the client as Bedrock sent them; only a credential rejection is
  *   thrown, by its AWS name, for the retry to see.
@@ -48,9 +49,10 @@ export function relayRaw(command: RelayedCommand, body: Uint8Array, headers: Rea
   command.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as HttpRequest;
+      // The client's headers win over the serialiser's (which keeps those the client left out).
       for (const name of Object.keys(request.headers)) {
         const lower = name.toLowerCase();
-        if (lower === 'content-length' || isRelayedRequestHeader(lower)) delete request.headers[name];
+        if (lower === 'content-length' || Object.hasOwn(headers, lower)) delete request.headers[name];
       }
       Object.assign(request.headers, headers);
       request.body = body;
