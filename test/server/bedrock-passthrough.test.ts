@@ -110,9 +110,13 @@ describe('Bedrock-native passthrough', () => {
 
   it('answers InvokeModel with Claude\'s native body; the usage comes from the token-count headers', async () => {
     const finished = bridge.nextEvent();
-    const out = await client.send(new InvokeModelCommand({ modelId: PROFILE, contentType: 'application/json', body: claudeBody('native hello') }));
+    const out = await client.send(new InvokeModelCommand({ modelId: PROFILE, contentType: 'application/json', performanceConfigLatency: 'optimized', body: claudeBody('native hello') }));
     const message = JSON.parse(toUtf8(out.body));
     assert.equal(message.content[0].text, 'echo: native hello');
+    assert.equal(out.contentType, 'application/json');
+    const upstream = bridge.emulator.recorder.last('InvokeModel')!;
+    assert.equal(upstream.headers['x-amzn-bedrock-performanceconfig-latency'], 'optimized', 'the operation\'s options reach Bedrock');
+    assert.equal(upstream.auth, 'sigv4');
     const event = await finished;
     assert.equal(event.route, '/model/{modelId}/invoke');
     assert.deepEqual(event.usage, { inputTokens: 2, outputTokens: 3, cacheReadTokens: 0, cacheWriteTokens: 0 });
