@@ -331,6 +331,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
 
   io.stdout('Bedrock Bridge is ready.');
   io.stdout(`  Base URL:    ${gateway.url}`);
+  io.stdout(`  Bedrock:     ${gateway.url.replace(/\/v1$/, '')}  (Bedrock Runtime endpoint for AWS SDKs and Claude Code's Bedrock mode)`);
   io.stdout(`  API key:     ${generatedKey ? `${apiKey}  (generated for this run; set --api-key or BEDROCK_BRIDGE_API_KEY to keep one)` : '(as configured)'}`);
   io.stdout(`  Region:      ${region}`);
   io.stdout(`  Default:     ${describeDefaultModel(models)}`);

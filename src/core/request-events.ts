@@ -11,9 +11,31 @@ export interface TokenUsage {
 export const CHAT_ROUTE = '/v1/chat/completions';
 export const EMBEDDINGS_ROUTE = '/v1/embeddings';
 
+/**
+ * The Bedrock Runtime operations the bridge relays as they are (the Bedrock-native passthrough), by
+ * the last segment of their path `/model/{modelId}/<operation>`.
+ */
+export const BEDROCK_NATIVE_OPERATIONS = ['invoke', 'invoke-with-response-stream', 'converse', 'converse-stream', 'count-tokens'] as const;
+export type BedrockNativeOperation = (typeof BEDROCK_NATIVE_OPERATIONS)[number];
+
+const BEDROCK_NATIVE_PATH = new RegExp(`^/model/[^/]+/(${BEDROCK_NATIVE_OPERATIONS.join('|')})$`);
+
+/** The route of a request path: a Bedrock-native path loses its model id (the event carries it). */
+export function routeOf(path: string): string {
+  const native = BEDROCK_NATIVE_PATH.exec(path);
+  return native ? bedrockNativeRoute(native[1] as BedrockNativeOperation) : path;
+}
+
+export function bedrockNativeRoute(operation: BedrockNativeOperation): string {
+  return `/model/{modelId}/${operation}`;
+}
+
+/** Bedrock-native routes that run a model (CountTokens is free and generates nothing). */
+const BEDROCK_NATIVE_INFERENCE = new Set(BEDROCK_NATIVE_OPERATIONS.filter((operation) => operation !== 'count-tokens').map(bedrockNativeRoute));
+
 /** The routes that call a model: the usage ledger records their requests, whatever the outcome. */
 export function isInferenceRoute(route: string): boolean {
-  return route === CHAT_ROUTE || route === EMBEDDINGS_ROUTE;
+  return route === CHAT_ROUTE || route === EMBEDDINGS_ROUTE || BEDROCK_NATIVE_INFERENCE.has(route);
 }
 
 /**
@@ -28,7 +50,10 @@ export interface RequestFinishedEvent {
   /** Epoch milliseconds. */
   startedAt: number;
   endedAt: number;
-  /** The request path without the query, e.g. '/v1/chat/completions', '/v1/models/gpt-4o', or an unknown path. */
+  /**
+   * The request path without the query, e.g. '/v1/chat/completions', '/v1/models/gpt-4o', or an unknown
+   * path; a Bedrock-native path with `{modelId}` in place of the model (routeOf), e.g. '/model/{modelId}/invoke'.
+   */
   route: string;
   /** The model the client asked for, as it asked (alias, Bedrock id or ARN); null if absent. */
   requestedModel: string | null;

@@ -350,7 +350,7 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
     try {
       const body = parseBody(raw);
       entry.body = body;
-      const { model } = catalog.resolveForInvocation(modelId);
+      const { model } = catalog.resolveForCountTokens(modelId);
       if (model.providerName !== 'Anthropic' || model.kind !== 'chat') throw validationError("The provided model doesn't support counting tokens.");
       let converseBody: Json;
       if (body.input?.converse) converseBody = body.input.converse;

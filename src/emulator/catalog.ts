@@ -200,9 +200,21 @@ export class ModelCatalog {
 
   /** Resolves as Bedrock's runtime does, with its errors: unknown id, profile-only model, no access. */
   resolveForInvocation(modelId: string): ResolvedModel {
+    return this.#resolve(modelId, true);
+  }
+
+  /**
+   * Resolves as CountTokens does: it takes the foundation model id, also of a model that runs only
+   * through inference profiles (it runs nothing).
+   */
+  resolveForCountTokens(modelId: string): ResolvedModel {
+    return this.#resolve(modelId, false);
+  }
+
+  #resolve(modelId: string, invoked: boolean): ResolvedModel {
     const resolved = this.#byId.get(modelId);
     if (!resolved) throw validationError('The provided model identifier is invalid.');
-    if (!resolved.profile && !resolved.model.inferenceTypes.includes('ON_DEMAND')) {
+    if (invoked && !resolved.profile && !resolved.model.inferenceTypes.includes('ON_DEMAND')) {
       throw validationError(
         `Invocation of model ID ${resolved.model.modelId} with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model.`,
       );

@@ -1,6 +1,7 @@
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { routeByPreface } from '../server/http2-preface.ts';
 
 export type DualRequestListener = (
   request: IncomingMessage | Http2ServerRequest,
@@ -13,9 +14,6 @@ export interface DualProtocolServer {
   /** Stops accepting, ends HTTP/2 sessions and destroys every open socket. */
   close(): Promise<void>;
 }
-
-/** The HTTP/2 connection preface starts with these bytes (RFC 9113 section 3.4). */
-const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
 
 /**
  * One TCP port that speaks both cleartext HTTP/2 with prior knowledge (what the AWS SDK's
@@ -40,23 +38,11 @@ export async function listenDualProtocol(listener: DualRequestListener, options:
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    let head: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const compared = Math.min(head.length, H2_PREFACE.length);
-      const isH2Prefix = head.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared));
-      if (isH2Prefix && head.length < H2_PREFACE.length) return; // need more bytes to decide
-      socket.off('data', onData);
-      socket.pause();
-      socket.unshift(head);
-      if (isH2Prefix) {
-        h2.emit('connection', socket);
-      } else {
-        h1.emit('connection', socket);
-        socket.resume();
-      }
-    };
-    socket.on('data', onData);
+    routeByPreface(
+      socket,
+      (h2Socket) => h2.emit('connection', h2Socket),
+      (h1Socket) => h1.emit('connection', h1Socket),
+    );
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -77,6 +77,8 @@ interface Markers {
   deny?: boolean;
   error?: string;
   stop?: string;
+  /** `[[arg:NAME=VALUE]]`: tool-call arguments that replace the schema's example values. */
+  args?: Record<string, string>;
 }
 
 function parseMs(value: string | undefined): number {
@@ -126,6 +128,11 @@ function parseMarkers(text: string): { markers: Markers; clean: string } {
       case 'stop':
         markers.stop = arg;
         break;
+      case 'arg': {
+        const equals = arg?.indexOf('=') ?? -1;
+        if (equals > 0) (markers.args ??= {})[arg!.slice(0, equals)] = arg!.slice(equals + 1);
+        break;
+      }
     }
   }
   return { markers, clean: text.replace(MARKER, ' ') };
@@ -470,6 +477,12 @@ function toolUseId(seed: string, index: number): string {
   return `tooluse_${createHash('sha256').update(`${seed}#${index}`).digest('base64url').slice(0, 22)}`;
 }
 
+/** A tool call's arguments with the `[[arg:NAME=VALUE]]` values in place (e.g. the absolute path a file tool needs). */
+function withScriptedArgs(input: unknown, args: Record<string, string> | undefined): unknown {
+  if (!args || typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  return { ...input, ...args };
+}
+
 function throwScriptedError(name: string): never {
   const type = name.endsWith('Exception') ? name : `${name}Exception`;
   if (!(type in BEDROCK_ERROR_STATUS)) throw validationError(`Unknown scripted error '${name}'.`);
@@ -533,7 +546,7 @@ export function buildConverseReply(body: Json, context: ScriptContext, stream: b
     const seed = `${context.modelId}|${messages.length}|${userText}`;
     toolCalls.forEach((tool, i) => {
       const schema = tool.toolSpec.inputSchema?.json ?? {};
-      blocks.push({ type: 'toolUse', toolUseId: toolUseId(seed, i), name: tool.toolSpec.name, input: exampleForSchema(schema) ?? {} });
+      blocks.push({ type: 'toolUse', toolUseId: toolUseId(seed, i), name: tool.toolSpec.name, input: withScriptedArgs(exampleForSchema(schema) ?? {}, markers.args) });
     });
     stopReason = 'tool_use';
   } else if (textFormat !== undefined) {

@@ -17,6 +17,8 @@ import { originGuard } from './guards/origin.ts';
 import { createImageFetcher } from './image-fetcher.ts';
 import { ModelList } from './model-list.ts';
 import { requestLogMiddleware, type RequestLogVariables } from './request-log.ts';
+import { bedrockControlPlaneHandlers } from './routes/bedrock-control-plane.ts';
+import { BEDROCK_NATIVE_PATH_PATTERN, bedrockPassthroughHandler } from './routes/bedrock-passthrough.ts';
 import { chatCompletionsHandler } from './routes/chat.ts';
 import { embeddingsHandler } from './routes/embeddings.ts';
 import { listModelsHandler, retrieveModelHandler } from './routes/models.ts';
@@ -102,9 +104,15 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   app.post(EMBEDDINGS_ROUTE, embeddingsHandler({ ...common, concurrency: options.embeddingConcurrency ?? 8 }));
   app.get('/v1/models', listModelsHandler(modelList));
   app.get('/v1/models/:id{.+}', retrieveModelHandler(modelList));
+  app.post(BEDROCK_NATIVE_PATH_PATTERN, bedrockPassthroughHandler(common));
+  const controlPlane = bedrockControlPlaneHandlers(modelList, models);
+  app.get('/inference-profiles', controlPlane.listInferenceProfiles);
+  app.get('/inference-profiles/:id', controlPlane.getInferenceProfile);
+  app.get('/foundation-models', controlPlane.listFoundationModels);
+  app.get('/foundation-models/:id', controlPlane.getFoundationModel);
 
   app.notFound((c) =>
-    errorResponse(404, `Unknown endpoint ${c.req.method} ${c.req.path}. Bedrock Bridge serves /v1/chat/completions, /v1/embeddings and /v1/models.`, 'invalid_request_error', 'unknown_url'),
+    errorResponse(404, `Unknown endpoint ${c.req.method} ${c.req.path}. Bedrock Bridge serves /v1/chat/completions, /v1/embeddings, /v1/models and the Bedrock Runtime API under /model/{modelId}/.`, 'invalid_request_error', 'unknown_url'),
   );
   app.onError((error) => {
     console.error(`bedrock-bridge: unhandled error: ${printable(messageOf(error), 1000)}`);

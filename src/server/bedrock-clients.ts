@@ -56,6 +56,10 @@ export function createBedrockClients(options: BedrockClientsOptions): BedrockCli
   const common = {
     region: options.region,
     maxAttempts: options.maxAttempts ?? 1,
+    // SigV4 with the user's credentials, always. The SDK otherwise prefers a Bearer token whenever
+    // AWS_BEARER_TOKEN_BEDROCK is set, and clients of the Bedrock-native routes set it to the bridge's
+    // local key: a bridge started from the same shell would send that key to Bedrock.
+    authSchemePreference: ['sigv4'],
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   const runtime = new BedrockRuntimeClient({

@@ -5,7 +5,7 @@ import { SMITHY_CONTEXT_KEY } from '@smithy/types';
  * Bedrock refused the credentials the request was signed with (revoked or expired early on the AWS
  * side, clock skew, a session cut short): 403 from the AWS front end, before the model saw anything.
  */
-const CREDENTIAL_REJECTIONS = new Set(['ExpiredTokenException', 'UnrecognizedClientException', 'InvalidSignatureException']);
+export const CREDENTIAL_REJECTIONS: ReadonlySet<string> = new Set(['ExpiredTokenException', 'UnrecognizedClientException', 'InvalidSignatureException']);
 
 /** What a credential source says when a refresh cannot help; the client sees these rather than Bedrock's refusal. */
 const SOURCE_VERDICTS = new Set(['SignInRequiredError', 'NotEntitledError', 'CredentialConfigurationError']);

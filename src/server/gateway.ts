@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { createAdaptorServer } from '@hono/node-server';
+import { createAdaptorServer, getRequestListener } from '@hono/node-server';
 import type { RequestEventBus } from '../core/request-events.ts';
 import { DEFAULT_HOST, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/settings.ts';
 import { createGatewayApp, type GatewayAppOptions } from './app.ts';
+import { routeByPreface } from './http2-preface.ts';
 import type { ModelList } from './model-list.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
 
@@ -51,6 +53,21 @@ export function formatHostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/** Headers HTTP/2 forbids (RFC 9113 section 8.2.2): Node refuses a response carrying one. */
+const CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
+
+/**
+ * The app's responses made fit for HTTP/2: routes written for HTTP/1.1 set connection-specific headers
+ * on their streams (`transfer-encoding: chunked`, `connection: keep-alive`), which HTTP/2 has no use for.
+ */
+function withoutConnectionHeaders(fetch: (request: Request, env: unknown) => Response | Promise<Response>) {
+  return async (request: Request, env: unknown): Promise<Response> => {
+    const response = await fetch(request, env);
+    for (const name of CONNECTION_HEADERS) if (response.headers.has(name)) response.headers.delete(name);
+    return response;
+  };
+}
+
 /** Creates the app, listens (loopback by default), and returns how to reach and stop it. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   // listen() takes IPv6 addresses bare; URLs and Host headers put them in brackets.
@@ -58,16 +75,45 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const apiKey = options.apiKey ?? generateApiKey();
   let handler: ((request: Request, env: unknown) => Response | Promise<Response>) | null = null;
   let inFlight = 0;
-  const server = createAdaptorServer({
-    hostname: host,
-    fetch: (request, env) => handler!(request, env),
-  }) as Server;
-  server.on('request', (_request, response) => {
+  const fetch = (request: Request, env: unknown) => handler!(request, env);
+  const server = createAdaptorServer({ hostname: host, fetch }) as Server;
+  // Cleartext HTTP/2 on the same port, for the AWS SDK for JavaScript's runtime client (Bedrock-native
+  // routes): every connection's first bytes pick the server (see routeByPreface).
+  const http2 = createHttp2Server({}, getRequestListener(withoutConnectionHeaders(fetch), { hostname: host }));
+  const sessions = new Set<Http2Session>();
+  http2.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  http2.on('sessionError', () => {});
+  const http1Listeners = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  // Connections that have not sent their first bytes yet: no server tracks them, close() ends them.
+  const undecided = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    undecided.add(socket);
+    socket.once('close', () => undecided.delete(socket));
+    routeByPreface(
+      socket,
+      (h2Socket) => {
+        undecided.delete(h2Socket);
+        http2.emit('connection', h2Socket);
+      },
+      (h1Socket) => {
+        undecided.delete(h1Socket);
+        for (const listener of http1Listeners) listener.call(server, h1Socket);
+      },
+    );
+  });
+  const countInFlight = (_request: unknown, response: { once(event: 'close', listener: () => void): unknown }) => {
     inFlight += 1;
     response.once('close', () => {
       inFlight -= 1;
     });
-  });
+  };
+  server.on('request', countInFlight);
+  http2.on('request', countInFlight);
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
@@ -115,9 +161,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections with nothing in flight go now; the rest once their response ends.
+        // HTTP/2 sessions get a GOAWAY: their open streams finish, then the session closes.
         server.closeIdleConnections();
+        for (const socket of undecided) socket.destroy();
+        for (const session of sessions) session.close();
         const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
-        const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+        const deadline = setTimeout(() => {
+          server.closeAllConnections();
+          for (const session of sessions) session.destroy();
+        }, graceMs);
         idleSweep.unref();
         deadline.unref();
         server.once('close', () => {

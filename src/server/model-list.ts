@@ -2,6 +2,8 @@ import {
   ListFoundationModelsCommand,
   ListInferenceProfilesCommand,
   type BedrockClient,
+  type FoundationModelSummary,
+  type InferenceProfileSummary,
   type InferenceProfileType,
 } from '@aws-sdk/client-bedrock';
 import { defaultModelId, isApplicationInferenceProfile, profileRouteId, type ModelMapping } from '../core/model-catalog.ts';
@@ -46,7 +48,14 @@ export interface ModelListOptions {
 
 const PROFILE_TYPES: InferenceProfileType[] = ['SYSTEM_DEFINED', 'APPLICATION'];
 
+/** The control plane's own summaries, as read (for the Bedrock-native control-plane routes). */
+export interface BedrockSummaries {
+  foundationModels: FoundationModelSummary[];
+  inferenceProfiles: InferenceProfileSummary[];
+}
+
 interface BedrockCatalog {
+  summaries: BedrockSummaries;
   entries: ModelEntry[];
   /** Every name a model can be looked up by (id and ARN) -> its entry. */
   byName: Map<string, ModelEntry>;
@@ -127,6 +136,12 @@ export class ModelList {
     const { catalog, error } = await this.#current();
     const aliases = this.#currentAliases().list;
     return { data: catalog ? [...aliases, ...catalog.entries] : [...aliases], degraded: error };
+  }
+
+  /** The foundation models and inference profiles as the control plane listed them; null and why when it could not be read. */
+  async summaries(): Promise<{ summaries: BedrockSummaries | null; degraded: string | null }> {
+    const { catalog, error } = await this.#current();
+    return { summaries: catalog?.summaries ?? null, degraded: error };
   }
 
   /** An alias, foundation model id/ARN, or inference profile id/ARN. */
@@ -253,7 +268,7 @@ export class ModelList {
         }
       }
     }
-    return { entries, byName, profileRoutes };
+    return { summaries: { foundationModels: foundation.modelSummaries ?? [], inferenceProfiles: profilePages.flat() }, entries, byName, profileRoutes };
   }
 
   async #allProfiles(typeEquals: InferenceProfileType) {

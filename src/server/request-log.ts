@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { CLIENT_TEXT_LIMITS, clipOptional, clipText, printable } from '../core/client-text.ts';
 import { messageOf } from '../core/error-message.ts';
 import { newRequestId } from '../core/ids.ts';
-import type { RequestEventBus, RequestEventMap, RequestFinishedEvent, TokenUsage } from '../core/request-events.ts';
+import { routeOf, type RequestEventBus, type RequestEventMap, type RequestFinishedEvent, type TokenUsage } from '../core/request-events.ts';
 import { OpenAIError } from '../core/openai-errors.ts';
 import { errorTypeOf, rememberErrorType } from './error-response.ts';
 
@@ -150,7 +150,7 @@ export interface RequestLogVariables {
 export function requestLogMiddleware(events: RequestEventBus, region: string): MiddlewareHandler<{ Variables: RequestLogVariables }> {
   return async function requestLog(c, next) {
     const startedAt = Date.now();
-    const log = new RequestLog(events, newRequestId(startedAt), startedAt, c.req.path, region, c.req.header('user-agent') ?? null);
+    const log = new RequestLog(events, newRequestId(startedAt), startedAt, routeOf(c.req.path), region, c.req.header('user-agent') ?? null);
     c.set('requestLog', log);
     await next();
     if (log.finished || log.finishesLater) return;

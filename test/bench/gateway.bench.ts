@@ -13,9 +13,9 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { directTarget, openAiTarget, type Scenario, type Target, type AwsCredentials } from './support/clients.ts';
+import { directTarget, openAiTarget, type Scenario, type Target } from './support/clients.ts';
 import { runLoad, type LoadResult } from './support/load.ts';
-import { cpuTimeOf, freePort, machineBusyMs, memoryOf, startIpcChild, startPolledChild, type BenchChild } from './support/process.ts';
+import { cpuTimeOf, freePort, machineBusyMs, memoryOf, startIpcChild, startPolledChild, type BenchChild, type BridgeReady, type EmulatorReady } from './support/process.ts';
 import {
   evaluateTargets,
   mergeRounds,
@@ -73,17 +73,6 @@ const scenarios = allScenarios.filter((s) => settings.scenarios.includes(s.name)
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-interface EmulatorReady {
-  type: 'ready';
-  url: string;
-  region: string;
-  credentials: AwsCredentials;
-}
-interface BridgeReady {
-  type: 'ready';
-  url: string;
-  apiKey: string;
-}
 
 // ---- run -----------------------------------------------------------------------------------
 async function main(): Promise<void> {

@@ -289,3 +289,28 @@ test('after a rejected request renewed the credentials, the model catalog (contr
     await t.close();
   }
 });
+
+test('the Bedrock-native passthrough: a relayed stream whose credentials Bedrock rejects is re-signed with renewed ones and reaches the client whole', () =>
+  withSignedInBridge('ivy', HOUR, async (t, bridge) => {
+    const oldKey = await heldKey(t);
+    t.registry.expire(oldKey);
+    const body = JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 100, messages: [{ role: 'user', content: 'relayed hello' }] });
+
+    const { result, seen } = await observe(t, bridge, () =>
+      rawRequest({
+        port: bridge.port,
+        method: 'POST',
+        path: '/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke-with-response-stream',
+        headers: bridge.headers(),
+        body,
+      }),
+    );
+    assert.equal(result.status, 200, result.text);
+    assert.equal(result.headers['content-type'], 'application/vnd.amazon.eventstream');
+    assertRetriedWithNewKey(seen, oldKey, await heldKey(t), 'ExpiredTokenException');
+    assert.equal(seen.bedrock.length, 2);
+    assert.equal(seen.events.length, 1);
+    assert.equal(seen.events[0]!.status, 200);
+    assert.equal(seen.events[0]!.errorType, null);
+    assert.ok(seen.events[0]!.usage.outputTokens > 0);
+  }));

@@ -160,6 +160,13 @@ describe('Converse', () => {
     assert.equal(second.output!.message!.content![0]!.text, 'tool result: {"temp":21}');
   });
 
+  it('takes scripted tool arguments in place of the schema example', async () => {
+    const out = await env.client.send(
+      new ConverseCommand({ modelId: SONNET, toolConfig: { tools: [weatherTool] }, messages: [user('weather [[tool]] [[arg:city=/tmp/Le Mans.txt]] [[arg:unit=kelvin]]')] }),
+    );
+    assert.deepEqual(out.output!.message!.content![1]!.toolUse!.input, { city: '/tmp/Le Mans.txt', unit: 'kelvin', days: 1 });
+  });
+
   it('makes parallel tool calls, and a forced tool call without text', async () => {
     const out = await env.client.send(
       new ConverseCommand({ modelId: SONNET, toolConfig: { tools: [weatherTool, timeTool] }, messages: [user('both [[tools:2]]')] }),

@@ -42,10 +42,11 @@ export const ROUTES: readonly FuzzRoute[] = [
   { method: 'POST', path: '/v1/embeddings', dialect: 'openai', samples: EMBEDDING_SAMPLES },
   { method: 'GET', path: '/v1/models', dialect: 'openai', samples: [] },
   { method: 'GET', path: '/v1/models/{id}', dialect: 'openai', samples: [] },
+  { method: 'POST', path: '/model/{id}/converse', dialect: 'bedrock', samples: [{ messages: [{ role: 'user', content: [{ text: 'hi' }] }] }] },
+  { method: 'POST', path: '/model/{id}/invoke', dialect: 'bedrock', samples: [{ anthropic_version: 'bedrock-2023-05-31', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }] },
   // Routes being added elsewhere; until they land these are unknown paths answered in their dialect:
   // { method: 'POST', path: '/v1/messages', dialect: 'anthropic', samples: [{ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }] },
   // { method: 'POST', path: '/v1/responses', dialect: 'openai', samples: [{ model: 'gpt-4o', input: 'hi' }] },
-  // { method: 'POST', path: '/model/{id}/converse', dialect: 'bedrock', samples: [{ messages: [{ role: 'user', content: [{ text: 'hi' }] }] }] },
 ];
 
 /** Model ids the `{id}` segment starts from. */

@@ -24,7 +24,7 @@ describe('fuzz: the local server', () => {
     for (const route of ROUTES) assert.equal(dialectOf(route.path.replace('{id}', 'x')), route.dialect, route.path);
   });
 
-  for (const name of ['POST /v1/chat/completions', 'POST /v1/embeddings', 'GET /v1/models', 'GET /v1/models/{id}', 'unknown paths and methods', 'raw bytes']) {
+  for (const name of [...ROUTES.map((route) => `${route.method} ${route.path}`), 'unknown paths and methods', 'raw bytes']) {
     it(`${name}: no 5xx, no hang, errors in the caller's dialect, no stack trace or secret`, async () => {
       const entry = serverProperties(fuzz).find((candidate) => candidate.name === name);
       assert.ok(entry, `no property named ${name}`);

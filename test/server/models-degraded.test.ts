@@ -37,6 +37,17 @@ describe('model list without a control plane', () => {
         assert.ok(ids.includes('gpt-4o'));
       }
       assert.equal(errors.length, 1, 'reported once, not per request');
+
+      // Bedrock clients' control-plane reads get an AWS error they can read, and the runtime being down
+      // reaches them as a 502 in the same shape.
+      const profiles = await fetch(`${gateway.url.replace(/\/v1$/, '')}/inference-profiles?type=SYSTEM_DEFINED`, { headers: { authorization: 'Bearer k' } });
+      assert.equal(profiles.status, 503);
+      assert.equal(profiles.headers.get('x-amzn-errortype'), 'ServiceUnavailableException');
+      assert.match(((await profiles.json()) as { message: string }).message, /catalogue could not be read: .*(ECONNREFUSED|connect)/i);
+      const invoke = await fetch(`${gateway.url.replace(/\/v1$/, '')}/model/mine/converse`, { method: 'POST', headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(invoke.status, 502);
+      assert.equal(invoke.headers.get('x-amzn-errortype'), 'InternalServerException');
+      assert.match(((await invoke.json()) as { message: string }).message, /Could not reach Bedrock at 127\.0\.0\.1:1/);
     } finally {
       await gateway.close(100);
       clients.destroy();

@@ -1,3 +1,4 @@
+import { Http2ServerRequest } from 'node:http2';
 import type { MiddlewareHandler } from 'hono';
 import { errorResponse } from '../error-response.ts';
 
@@ -17,7 +18,9 @@ export function allowedHostsFor(port: number, extraHosts: readonly string[] = []
 
 export function hostGuard(allowed: ReadonlySet<string>): MiddlewareHandler {
   return async function hostGuardMiddleware(c, next) {
-    const host = c.req.header('host');
+    // HTTP/2 names the host in the `:authority` pseudo-header (RFC 9113 section 8.3.1), not in Host.
+    const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+    const host = c.req.header('host') ?? (incoming instanceof Http2ServerRequest ? incoming.authority : undefined);
     if (host !== undefined && (allowed.has(host) || allowed.has(host.toLowerCase()))) return next();
     return errorResponse(
       403,

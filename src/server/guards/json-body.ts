@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { nestsDeeperThan } from '../../core/json-text.ts';
+import { dialectOf } from '../dialect.ts';
 import { errorResponse } from '../error-response.ts';
 
 /**
@@ -19,10 +20,14 @@ function isJsonContentType(value: string): boolean {
   return mediaType === 'application/json' || (mediaType.startsWith('application/') && mediaType.endsWith('+json'));
 }
 
-/** POST bodies must be JSON: 415 for another content type, 400 for malformed or too deeply nested JSON. Parses once. */
+/**
+ * POST bodies must be JSON: 415 for another content type, 400 for malformed or too deeply nested JSON.
+ * Parses once. Bedrock-native requests pass untouched: the passthrough relays their bytes, and Bedrock
+ * judges them.
+ */
 export function jsonBodyGuard(): MiddlewareHandler<{ Variables: JsonBodyVariables }> {
   return async function jsonBodyMiddleware(c, next) {
-    if (c.req.method !== 'POST') return next();
+    if (c.req.method !== 'POST' || dialectOf(c.req.path) === 'bedrock') return next();
     const contentType = c.req.header('content-type');
     if (contentType === undefined || !isJsonContentType(contentType)) {
       return errorResponse(

@@ -20,6 +20,7 @@ import { printable } from '../../core/client-text.ts';
 import { messageOf } from '../../core/error-message.ts';
 import type { JsonBodyVariables } from '../guards/json-body.ts';
 import { modelNameOf, openAIErrorResponse, jsonResponse, type RequestLog, type RequestLogVariables } from '../request-log.ts';
+import { drained } from '../drain.ts';
 import { onRawResponse } from './raw-response.ts';
 
 export interface ChatRouteDeps {
@@ -68,7 +69,8 @@ function midStreamError(error: unknown): string {
   return `data: ${JSON.stringify(fromBedrockError(error).toJSON())}\n\n`;
 }
 
-function streamErrorType(error: unknown): string {
+/** The error type a stream that failed midway is logged with: the exception's name where it has one. */
+export function streamErrorType(error: unknown): string {
   return error instanceof Error && error.name !== 'Error' ? error.name : fromBedrockError(error).type;
 }
 
@@ -111,17 +113,6 @@ async function writeSse(
     pending = '';
     out.end(all);
   };
-  // Registered only while the response still needs draining: 'drain' then cannot have fired yet.
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        out.off('drain', done);
-        out.off('close', done);
-        resolve();
-      };
-      out.on('drain', done);
-      out.on('close', done);
-    });
   try {
     // Headers alone, when no event is ready in this turn (a model that thinks first).
     setImmediate(() => {
@@ -155,7 +146,7 @@ async function writeSse(
         setImmediate(flush);
       }
       // The last write filled the socket's buffer (the client reads slower than Bedrock sends).
-      if (out.writableNeedDrain) await drained();
+      if (out.writableNeedDrain) await drained(out);
     }
   } catch (error) {
     if (upstream.signal.aborted || out.destroyed) {

@@ -1,6 +1,22 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import type { AwsCredentials } from './clients.ts';
+
+/** What emulator-child.ts reports when it is listening. */
+export interface EmulatorReady {
+  type: 'ready';
+  url: string;
+  region: string;
+  credentials: AwsCredentials;
+}
+
+/** What bridge-child.ts reports when it is listening. */
+export interface BridgeReady {
+  type: 'ready';
+  url: string;
+  apiKey: string;
+}
 
 /** A child process the bench started; measured through /proc/<pid>. */
 export interface BenchChild<Ready> {
