@@ -1,31 +1,17 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { join } from 'node:path';
+import { createBridgeApp, type BridgeAppHandle } from '../app/bridge-app.ts';
+import { CredentialSourceError, credentialSourceHelp } from '../app/credential-options.ts';
+import { openSettingsStore, readSettings } from '../app/settings-store.ts';
 import { defaultDataDirectory } from '../core/paths.ts';
-import {
-  applyOverrides,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  isLoopbackHost,
-  modelMappingOf,
-  type OrgModelChoices,
-  parseModelFlags,
-  resolveRegion,
-  SettingsError,
-  type Settings,
-  type SettingsOverrides,
-} from '../core/settings.ts';
+import { applyOverrides, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, parseModelFlags, SettingsError, type SettingsOverrides } from '../core/settings.ts';
 import type { RequestFinishedEvent } from '../core/request-events.ts';
 import { defaultModelId, type ModelMapping } from '../core/model-catalog.ts';
-import { createBedrockClients } from '../server/bedrock-clients.ts';
-import { generateApiKey, startGateway, type RunningGateway } from '../server/gateway.ts';
-import type { CredentialSource } from '../credentials/credential-source.ts';
-import { CredentialConfigurationError } from '../credentials/errors.ts';
-import type { OrgGatewayDocument } from '../credentials/org-gateway-contract.ts';
+import { consoleSignInUi } from '../credentials/index.ts';
+import type { RunningGateway } from '../server/gateway.ts';
 import type { UsagePipeline } from '../usage/index.ts';
-import { followSignIn } from '../usage/follow-sign-in.ts';
-import { CredentialSourceError, credentialSourceHelp, credentialSourceName, resolveCredentials, savedSignInSource } from './credential-options.ts';
-import { loadSettings, defaultSettingsPath } from './settings-file.ts';
+import { defaultSettingsPath } from './settings-file.ts';
+import { openInBrowser } from './open-browser.ts';
 import { messageOf } from '../core/error-message.ts';
 import { printable } from '../core/client-text.ts';
 
@@ -84,9 +70,21 @@ const defaultIo: ServeIo = {
 };
 
 export interface ServeHandle {
+  app: BridgeAppHandle;
   gateway: RunningGateway;
-  /** Stops the gateway (bounded grace), the clients and the emulator if any. */
+  /** Stops the gateway (bounded grace), flushes usage, stops the clients and the emulator if any. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** `serve` could not start; the message is for the user, `exitCode` for the shell (2: fix the command or settings). */
+export class ServeStartError extends Error {
+  override readonly name = 'ServeStartError';
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
 }
 
 /** One line per request for --log-requests. Holds no prompt or completion text; what the client chose is escaped. */
@@ -101,48 +99,6 @@ export function formatRequestLine(event: RequestFinishedEvent): string {
   return `${time} ${event.status}${error} ${printable(event.route)}${event.stream ? ' (stream)' : ''} ${model} ${tokens} ${event.latencyMs} ms${ttft}`;
 }
 
-/** How long quitting may wait for the last audit sync; unsynced records stay in the ledger for next time. */
-const USAGE_SYNC_AT_QUIT_MS = 3000;
-
-function isOrgGateway(source: CredentialSource): source is CredentialSource & { describe(): Promise<OrgGatewayDocument> } {
-  return source.kind === 'org-gateway' && 'describe' in source;
-}
-
-interface UsageWiring {
-  dataDirectory: string;
-  settings: Settings;
-  gateway: RunningGateway;
-  source: CredentialSource | null;
-  region: string;
-  orgUsageEndpoint: string | null;
-}
-
-/** Every request the gateway answers becomes a usage record; synced to the org when it names an audit endpoint. */
-async function startUsage(wiring: UsageWiring): Promise<UsagePipeline> {
-  const { startUsagePipeline, usageSettingsSchema } = await import('../usage/index.ts');
-  const usage = usageSettingsSchema.parse(wiring.settings.usage);
-  // The identity proof goes to the STS endpoint (and region) Identity Center's identity lookups use,
-  // merged from sign-in.json and settings as the source itself was.
-  let sts: { stsEndpoint: string; stsRegion: string } | null = null;
-  if (wiring.source?.kind === 'identity-center') {
-    const { resolveCredentialSettings } = await import('../credentials/index.ts');
-    const identityCenter = (await resolveCredentialSettings(wiring.settings.auth, wiring.dataDirectory, 'identity-center')).identityCenter;
-    if (identityCenter?.stsEndpoint) sts = { stsEndpoint: identityCenter.stsEndpoint, stsRegion: identityCenter.region };
-  }
-  return startUsagePipeline({
-    ...sts,
-    dataDir: wiring.dataDirectory,
-    events: wiring.gateway.events,
-    source: wiring.source,
-    usageEndpoint: wiring.orgUsageEndpoint ?? usage.endpoint ?? null,
-    region: wiring.region,
-    prices: usage.prices,
-    retentionDays: usage.retentionDays,
-    syncIntervalMs: usage.syncIntervalSeconds * 1000,
-    durability: usage.durability,
-  });
-}
-
 function describeUsage(usage: UsagePipeline): string {
   const status = usage.status();
   const sync = status.sync.enabled ? `synced to ${status.sync.endpoint}` : `not synced (${status.sync.reason})`;
@@ -155,26 +111,26 @@ function parsePort(value: string): number {
   return port;
 }
 
-/**
- * The SDK's chain is asked once before serving, as the other sources are: long-lived keys it would
- * refuse stop `serve` now rather than failing every request. Finding nothing is only a warning: an
- * `aws sso login` or exported keys can still come, and the chain is asked again on each request.
- */
-async function askDefaultChainAtStart(provider: AwsCredentialIdentityProvider, io: ServeIo): Promise<void> {
-  try {
-    await provider();
-  } catch (error) {
-    if (error instanceof CredentialConfigurationError) throw new CredentialSourceError(error.message);
-    const reason = messageOf(error);
-    io.stderr(`Warning: the AWS SDK credential chain found no credentials yet (${reason}).`);
-    io.stderr('Warning: requests answer 401 until it does: run `aws sso login`, export AWS credentials, or use `bedrock-bridge login`.');
+/** Why start() did not end serving, as serve reports it. */
+function startFailure(app: BridgeAppHandle): ServeStartError {
+  const state = app.state;
+  if (state.status === 'port-in-use') {
+    return state.portHolder === 'bedrock-bridge'
+      ? new ServeStartError(`Bedrock Bridge is already serving on http://127.0.0.1:${state.port}/v1 (another serve or the app). Use it, or pick another port with --port.`, 1)
+      : new ServeStartError(`port ${state.port} is already in use by another program. Pick another with --port.`, 1);
   }
+  const error = app.startError;
+  if (error instanceof SettingsError || error instanceof CredentialSourceError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    return new ServeStartError(error.message, 2);
+  }
+  return new ServeStartError(error instanceof Error ? `${error.name}: ${error.message}` : state.message, 1);
 }
 
 /**
- * Parses flags, starts everything, prints the base URL. Returns null after printing help.
- * `onReady` gets the handle once the server is listening, before the banner says so: whoever reacts
- * to the banner (a supervisor sending SIGTERM at once) then finds the signal handlers in place.
+ * Parses flags, starts the app core (src/app), prints the base URL and the window's one-time link.
+ * Returns null after printing help. `onReady` gets the handle once the server is listening, before the
+ * banner says so: whoever reacts to the banner (a supervisor sending SIGTERM at once) then finds the
+ * signal handlers in place.
  */
 export async function startServe(argv: string[], io: ServeIo = defaultIo, onReady?: (handle: ServeHandle) => void): Promise<ServeHandle | null> {
   const { values } = parseArgs({
@@ -201,7 +157,9 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
     return null;
   }
 
-  const { settings: fileSettings, path: settingsPath } = loadSettings(values.config, io.env);
+  const dataDirectory = defaultDataDirectory(io.env);
+  const settingsStore = await openSettingsStore(dataDirectory, values.config);
+  const { settings: fileSettings } = readSettings(settingsStore);
   const overrides: SettingsOverrides = {
     port: values.port !== undefined ? parsePort(values.port) : undefined,
     host: values.host,
@@ -212,9 +170,6 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
     allowedOrigins: values['allow-origin'] ? [...fileSettings.allowedOrigins, ...values['allow-origin']] : undefined,
   };
   const settings = applyOverrides(fileSettings, overrides);
-  const generatedKey = settings.apiKey === undefined;
-  const apiKey = settings.apiKey ?? generateApiKey();
-
   if (!isLoopbackHost(settings.host)) {
     io.stderr('');
     io.stderr(`WARNING: listening on ${settings.host}, not loopback. Other machines on your network can reach`);
@@ -222,122 +177,58 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
     io.stderr('');
   }
 
-  const dataDirectory = defaultDataDirectory(io.env);
-  let emulator: { url: string; close(): Promise<void> } | null = null;
-  let credentials;
-  let source: CredentialSource | null = null;
-  let runtimeEndpoint = settings.endpoints.bedrockRuntime;
-  let controlEndpoint = settings.endpoints.bedrock;
-  let credentialLabel: string;
-  let region = resolveRegion(values.region, io.env, fileSettings);
-  let orgModels: OrgModelChoices = {};
-  let orgUsageEndpoint: string | null = null;
-  if (values.emulator) {
-    if (values.auth !== undefined) {
-      throw new CredentialSourceError(`--emulator brings its own credentials; leave out --auth ${values.auth} (or drop --emulator to use real AWS).`);
-    }
-    const { startEmulator, DEFAULT_EMULATOR_CREDENTIALS } = await import('../emulator/index.ts');
-    const started = await startEmulator({ port: 0, host: '127.0.0.1', region });
-    emulator = started;
-    credentials = { accessKeyId: DEFAULT_EMULATOR_CREDENTIALS.accessKeyId, secretAccessKey: DEFAULT_EMULATOR_CREDENTIALS.secretAccessKey };
-    runtimeEndpoint = started.url;
-    controlEndpoint = started.url;
-    credentialLabel = `built-in emulator at ${started.url}`;
-  } else {
-    const explicit = values.auth !== undefined || typeof (settings.auth as { source?: unknown }).source === 'string';
-    const name = credentialSourceName(values.auth, settings, explicit ? null : await savedSignInSource(dataDirectory));
-    ({ provider: credentials, source } = await resolveCredentials(name, { env: io.env, settings, region, dataDirectory }));
-    credentialLabel = name === 'default' ? 'default (the AWS SDK credential chain)' : name;
-    if (name === 'default') await askDefaultChainAtStart(credentials, io);
-    if (source && isOrgGateway(source)) {
-      const org = await source.describe();
-      // The org's choices fill what the user did not set: their own flags and settings win.
-      if (!values.region && !io.env.AWS_REGION && !io.env.AWS_DEFAULT_REGION && org.region) region = org.region;
-      orgModels = { aliases: org.models, defaultModel: org.default_model };
-      orgUsageEndpoint = org.usage_endpoint;
-    }
-    source?.onSignInRequired(() => io.stderr('Your sign-in has ended: requests answer 401 until you run `bedrock-bridge login` (or restart serve).'));
-  }
-
-  let models: ModelMapping;
-  try {
-    // Only now: a default model may name one of the org's aliases.
-    models = modelMappingOf(settings, orgModels);
-  } catch (error) {
-    await emulator?.close();
-    throw error;
-  }
-
-  const clients = createBedrockClients({
-    region,
-    ...(credentials ? { credentials } : {}),
-    ...(runtimeEndpoint ? { runtimeEndpoint } : {}),
-    ...(controlEndpoint ? { controlEndpoint } : {}),
-    maxAttempts: settings.maxAttempts,
-  });
-
-  let gateway: RunningGateway;
-  try {
-    gateway = await startGateway({
-      port: settings.port,
-      host: settings.host,
-      apiKey,
-      allowedOrigins: settings.allowedOrigins,
-      models,
-      region,
-      runtime: clients.runtime,
-      control: clients.control,
-      bodyLimitBytes: settings.bodyLimitBytes,
-      imageFetch: settings.imageFetch,
-      modelCacheMs: settings.modelCacheSeconds * 1000,
-    });
-  } catch (error) {
-    clients.destroy();
-    await emulator?.close();
-    throw error;
-  }
-
-  // Emulator traffic goes to its own ledger so trying things out never mixes with real spend.
-  const usage = await startUsage({
-    dataDirectory: emulator ? join(dataDirectory, 'emulator') : dataDirectory,
-    settings,
-    gateway,
-    source,
-    region,
-    orgUsageEndpoint,
-  });
-
-  const unfollowSignIn = source ? followSignIn(source, () => usage.signedIn()) : () => {};
-
-  if (values['log-requests']) {
-    gateway.events.on('request-finished', (event) => io.stderr(formatRequestLine(event)));
-  }
-
-  let stopping: Promise<void> | null = null;
-  const handle: ServeHandle = {
-    gateway,
-    stop(graceMs = settings.shutdownGraceMs) {
-      stopping ??= (async () => {
-        await gateway.close(graceMs);
-        unfollowSignIn();
-        await usage.close({ syncTimeoutMs: USAGE_SYNC_AT_QUIT_MS });
-        clients.destroy();
-        await emulator?.close();
-      })();
-      return stopping;
+  const app = createBridgeApp({
+    dataDirectory,
+    settingsStore,
+    overrides,
+    ...(values.auth !== undefined ? { auth: values.auth } : {}),
+    emulator: values.emulator === true,
+    signInAtStart: true,
+    env: io.env,
+    log: io.stderr,
+    openUrl: async (url) => {
+      if (await openInBrowser(url, io.env)) io.stderr('(opened in your browser)');
     },
+  });
+  const printSignIn = consoleSignInUi(io.stderr);
+  let shownCode: string | null = null;
+  let serving = false;
+  app.onStateChange((state) => {
+    if (state.status === 'signing-in' && state.signIn && state.signIn.userCode !== shownCode) {
+      shownCode = state.signIn.userCode;
+      printSignIn.prompt({ ...state.signIn, expiresAt: new Date(state.signIn.expiresAt) });
+    }
+    if (state.status === 'needs-sign-in' && serving) {
+      io.stderr('Your sign-in has ended: requests answer 401 until you sign in again (`bedrock-bridge login`, or the window); no restart needed.');
+    }
+    serving = state.status === 'serving';
+  });
+  if (values['log-requests']) {
+    app.events.on('request-finished', (event) => io.stderr(formatRequestLine(event)));
+  }
+
+  const state = await app.start();
+  const gateway = app.gateway;
+  const usage = app.usage;
+  if (!gateway || !usage || (state.status !== 'serving' && state.status !== 'needs-sign-in')) throw startFailure(app);
+
+  const handle: ServeHandle = {
+    app,
+    gateway,
+    stop: (graceMs) => app.stop(graceMs !== undefined ? { graceMs } : {}),
   };
   onReady?.(handle);
 
   io.stdout('Bedrock Bridge is ready.');
   io.stdout(`  Base URL:    ${gateway.url}`);
   io.stdout(`  Bedrock:     ${gateway.url.replace(/\/v1$/, '')}  (Bedrock Runtime endpoint for AWS SDKs and Claude Code's Bedrock mode)`);
-  io.stdout(`  API key:     ${generatedKey ? `${apiKey}  (generated for this run; set --api-key or BEDROCK_BRIDGE_API_KEY to keep one)` : '(as configured)'}`);
-  io.stdout(`  Region:      ${region}`);
-  io.stdout(`  Default:     ${describeDefaultModel(models)}`);
-  io.stdout(`  Credentials: ${credentialLabel}`);
+  io.stdout(`  API key:     ${app.apiKeyGenerated ? `${gateway.apiKey}  (generated for this run; set --api-key or BEDROCK_BRIDGE_API_KEY to keep one)` : '(as configured)'}`);
+  io.stdout(`  Region:      ${state.region}`);
+  io.stdout(`  Default:     ${describeDefaultModel(gateway.models)}`);
+  io.stdout(`  Credentials: ${app.credentialLabel ?? '-'}`);
   io.stdout(`  Usage:       ${describeUsage(usage)}`);
-  if (settingsPath) io.stdout(`  Settings:    ${settingsPath}`);
+  if (existsSync(settingsStore.path)) io.stdout(`  Settings:    ${settingsStore.path}`);
+  io.stdout(`  Window:      ${app.uiLink()}  (one-time link: opens the window in your browser)`);
   io.stdout('Press Ctrl+C to stop.');
   return handle;
 }
@@ -398,13 +289,13 @@ export async function runServe(argv: string[], io: ServeIo = defaultIo): Promise
     });
   } catch (error) {
     removeHandlers();
-    if (error instanceof SettingsError || error instanceof CredentialSourceError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (error instanceof ServeStartError) {
+      io.stderr(`bedrock-bridge serve: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof SettingsError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       io.stderr(`bedrock-bridge serve: ${error.message}`);
       return 2;
-    }
-    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
-      io.stderr(`bedrock-bridge serve: the port is already in use (${error.message}). Pick another with --port.`);
-      return 1;
     }
     io.stderr(`bedrock-bridge serve: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     return 1;

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { printable } from '../core/client-text.ts';
 import { defaultDataDirectory } from '../core/paths.ts';
 import { UsageAggregates, usageCsv, type UsageGrouping, type UsageRow } from '../usage/aggregates.ts';
-import { LEDGER_FILE_NAME, readRejected, type RejectedRecord } from '../usage/ledger.ts';
+import { EMULATOR_LEDGER_DIRECTORY, LEDGER_FILE_NAME, readRejected, type RejectedRecord } from '../usage/ledger.ts';
 
 export interface UsageCommandIo {
   stdout(text: string): void;
@@ -25,6 +25,7 @@ Shows your own usage from the local ledger: requests, tokens, estimated cost and
   --json            machine-readable output
   --csv             one CSV table (a "grouping" column, then the key and the figures), for spreadsheets
   --data-dir DIR    where the ledger lives (default: BEDROCK_BRIDGE_HOME or the app's data directory)
+  --emulator        the ledger of \`serve --emulator\` (kept apart from real spend, in <data dir>/emulator)
   -h, --help        this text
 
 Costs are estimates from the bundled AWS price table (see docs/usage.md); requests to models with no
@@ -95,7 +96,7 @@ function startOfLocalDay(now: number, daysBack: number): number {
 
 /** `bedrock-bridge usage`: returns the exit code. */
 export async function runUsageCommand(argv: string[], io: UsageCommandIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env }): Promise<number> {
-  let values: { by?: string[]; days?: string; since?: string; utc?: boolean; json?: boolean; csv?: boolean; 'data-dir'?: string; help?: boolean };
+  let values: { by?: string[]; days?: string; since?: string; utc?: boolean; json?: boolean; csv?: boolean; 'data-dir'?: string; emulator?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -107,6 +108,7 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
         json: { type: 'boolean' },
         csv: { type: 'boolean' },
         'data-dir': { type: 'string' },
+        emulator: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -143,16 +145,20 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
     since = values.utc ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3])).getTime();
   }
 
-  const dataDir = values['data-dir'] ?? defaultDataDirectory(io.env);
+  const baseDir = values['data-dir'] ?? defaultDataDirectory(io.env);
+  const dataDir = values.emulator ? join(baseDir, EMULATOR_LEDGER_DIRECTORY) : baseDir;
   const path = join(dataDir, LEDGER_FILE_NAME);
   if (values.json && values.csv) {
     io.stderr('Choose one of --json and --csv.\n');
     return 2;
   }
   if (!existsSync(path)) {
+    const emulatorLedger = join(baseDir, EMULATOR_LEDGER_DIRECTORY, LEDGER_FILE_NAME);
+    // `serve --emulator` keeps its own ledger: say so rather than that nothing was recorded.
+    const hint = !values.emulator && existsSync(emulatorLedger) ? ` Requests served by \`serve --emulator\` are kept apart (${emulatorLedger}): see them with \`bedrock-bridge usage --emulator\`.` : '';
     if (values.csv) io.stdout(usageCsv({}));
     else if (values.json) io.stdout(`${JSON.stringify({ ledger: path, groups: {} })}\n`);
-    else io.stdout(`No usage recorded yet (ledger: ${path}).\n`);
+    else io.stdout(`No usage recorded yet (ledger: ${path}).${hint}\n`);
     return 0;
   }
   // Read-only: a running server keeps writing (WAL readers never block it).

@@ -57,6 +57,10 @@ export abstract class DeviceFlowSource implements CredentialSource {
       now: this.now,
       renew: (refreshToken) => this.renewAccessToken(refreshToken),
       onEnded: () => this.sessionEnded(),
+      onReloaded: () => {
+        this.forgetCredentials();
+        this.#signal.reset();
+      },
     });
   }
 
@@ -133,6 +137,11 @@ export abstract class DeviceFlowSource implements CredentialSource {
   /** True when a token is in hand (the session may still have ended server-side). */
   get signedIn(): boolean {
     return this.session.signedIn;
+  }
+
+  /** Signed out: looks in the vault for a session another process stored since (see TokenSession.reload). */
+  reload(): Promise<boolean> {
+    return this.session.reload();
   }
 
   status(): CredentialStatus {

@@ -30,10 +30,14 @@ export interface TokenSessionOptions {
   renew: (refreshToken: string) => Promise<TokenGrant>;
   /** Runs once the session has ended and the tokens are wiped, before SignInRequiredError is thrown. */
   onEnded: () => void;
+  /** Runs when reload() found a session another process stored (e.g. `bedrock-bridge login`). */
+  onReloaded?: () => void;
 }
 
 /** An access token this close to expiry is renewed before use. */
 const RENEW_AHEAD_MS = 60_000;
+/** While signed out, the vault is read again at most this often (a keychain read per request would be wasteful). */
+const RELOAD_EVERY_MS = 1_000;
 
 /**
  * The OIDC access token + refresh token of a device-flow sign-in: loaded from the vault once,
@@ -46,6 +50,9 @@ export class TokenSession {
   readonly #now: () => number;
   readonly #renew: TokenSessionOptions['renew'];
   readonly #onEnded: () => void;
+  readonly #onReloaded: () => void;
+  #reloading: Promise<boolean> | null = null;
+  #lastReloadAt = Number.NEGATIVE_INFINITY;
   #loaded: Promise<void> | null = null;
   #access: AccessToken | null = null;
   #refreshToken: string | null = null;
@@ -57,22 +64,49 @@ export class TokenSession {
     this.#now = options.now;
     this.#renew = options.renew;
     this.#onEnded = options.onEnded;
+    this.#onReloaded = options.onReloaded ?? (() => {});
   }
 
   /** Loads tokens from the vault (once). */
   restore(): Promise<void> {
-    this.#loaded ??= (async () => {
-      const [access, refresh] = await Promise.all([this.#vault.get(this.#keys.accessToken), this.#vault.get(this.#keys.refreshToken)]);
-      if (access) {
-        try {
-          this.#access = JSON.parse(access) as AccessToken;
-        } catch {
-          this.#access = null;
-        }
-      }
-      this.#refreshToken = refresh;
-    })();
+    this.#loaded ??= this.#read();
     return this.#loaded;
+  }
+
+  async #read(): Promise<void> {
+    const [access, refresh] = await Promise.all([this.#vault.get(this.#keys.accessToken), this.#vault.get(this.#keys.refreshToken)]);
+    let parsed: AccessToken | null = null;
+    if (access) {
+      try {
+        parsed = JSON.parse(access) as AccessToken;
+      } catch {
+        parsed = null;
+      }
+    }
+    this.#access = parsed;
+    this.#refreshToken = refresh;
+  }
+
+  /**
+   * With no session in hand, reads the vault again: a sign-in made since by another process sharing
+   * the vault (`bedrock-bridge login` next to a running `serve`) is taken up without a restart. At most
+   * one read per RELOAD_EVERY_MS; true when a session is in hand afterwards.
+   */
+  async reload(): Promise<boolean> {
+    await this.restore();
+    if (this.signedIn) return true;
+    if (this.#now() - this.#lastReloadAt < RELOAD_EVERY_MS) return false;
+    this.#reloading ??= (async () => {
+      try {
+        this.#lastReloadAt = this.#now();
+        await this.#read();
+        if (this.signedIn) this.#onReloaded();
+        return this.signedIn;
+      } finally {
+        this.#reloading = null;
+      }
+    })();
+    return this.#reloading;
   }
 
   get access(): Readonly<AccessToken> | null {
@@ -115,6 +149,7 @@ export class TokenSession {
   /** A valid access token; renewed with the refresh token when near expiry or when forced (after a 401). */
   async accessToken(force = false): Promise<string> {
     await this.restore();
+    if (!this.signedIn) await this.reload();
     if (!force && this.#access && this.#access.expiresAt - this.#now() > RENEW_AHEAD_MS) return this.#access.token;
     this.#renewal ??= (async () => {
       try {

@@ -7,6 +7,7 @@ import { createAdaptorServer, getRequestListener } from '@hono/node-server';
 import type { RequestEventBus } from '../core/request-events.ts';
 import { DEFAULT_HOST, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/settings.ts';
 import { createGatewayApp, type GatewayAppOptions } from './app.ts';
+import { allowedHostsFor } from './guards/host.ts';
 import { routeByPreface } from './http2-preface.ts';
 import type { ModelList } from './model-list.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
@@ -21,6 +22,20 @@ export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'port' | 'a
   host?: string;
   /** Generated when absent. */
   apiKey?: string;
+  /**
+   * The window's side of the server (src/server/control): given the listening port and the Host
+   * allow-list, it answers every path under /control/ and /ui, which never reach the OpenAI routes,
+   * their API-key guard or the request events.
+   */
+  sideApp?: (listening: { port: number; allowedHosts: ReadonlySet<string> }) => { fetch(request: Request): Response | Promise<Response> };
+}
+
+/** True for URLs the side app answers: `http://host/control/...`, `http://host/ui`, `http://host/ui/...`. */
+export function isSideAppUrl(url: string): boolean {
+  const path = url.indexOf('/', url.indexOf('//') + 2);
+  if (path < 0) return false;
+  if (url.startsWith('/control/', path)) return true;
+  return url.startsWith('/ui', path) && (url.length === path + 3 || url[path + 3] === '/' || url[path + 3] === '?');
 }
 
 export interface RunningGateway {
@@ -139,7 +154,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   }
   const gatewayApp = createGatewayApp({ ...options, apiKey, port, extraAllowedHosts });
   const { app, events, modelList } = gatewayApp;
-  handler = (request, env) => app.fetch(request, env);
+  const side = options.sideApp?.({ port, allowedHosts: allowedHostsFor(port, extraAllowedHosts) });
+  handler = side ? (request, env) => (isSideAppUrl(request.url) ? side.fetch(request) : app.fetch(request, env)) : (request, env) => app.fetch(request, env);
 
   let closing: Promise<void> | null = null;
   return {

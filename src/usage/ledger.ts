@@ -8,6 +8,8 @@ import type { IdentitySourceKind, UsageRecord } from './usage-record.ts';
 /** The ledger's schema version (PRAGMA user_version). Bump with a migration in `migrate()`. */
 export const LEDGER_SCHEMA_VERSION = 1;
 export const LEDGER_FILE_NAME = 'usage.sqlite';
+/** `serve --emulator` records into this subdirectory of the data directory, apart from real spend. */
+export const EMULATOR_LEDGER_DIRECTORY = 'emulator';
 
 export type LedgerDurability = 'normal' | 'full';
 

@@ -14,7 +14,7 @@ import {
   resolveRegion,
   SettingsError,
 } from '../../src/core/settings.ts';
-import { credentialSourceName, resolveCredentials } from '../../src/cli/credential-options.ts';
+import { credentialSourceName, resolveCredentials } from '../../src/app/credential-options.ts';
 import { loadSettings } from '../../src/cli/settings-file.ts';
 
 describe('settings', () => {

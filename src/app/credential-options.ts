@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Settings } from '../core/settings.ts';
-import type { CredentialSource, CredentialSourceKind } from '../credentials/credential-source.ts';
+import type { CredentialSource, CredentialSourceKind, SignInUi } from '../credentials/credential-source.ts';
+import type { SafeStorageLike } from '../credentials/vault.ts';
 import { messageOf } from '../core/error-message.ts';
 
 /** What a credential option may look at when the server starts. */
@@ -8,8 +9,16 @@ export interface CredentialOptionContext {
   env: NodeJS.ProcessEnv;
   settings: Settings;
   region: string;
-  /** Where the headless shell keeps its files (defaultDataDirectory()). */
+  /** Where the shell keeps its files (defaultDataDirectory(), or the app's userData). */
   dataDirectory: string;
+  /** Where notices go; default stderr. Never receives secrets. */
+  log?: (line: string) => void;
+  /** How a device-flow sign-in shows its code; default: printed. */
+  ui?: SignInUi;
+  /** Sign in before returning when there is no session (default true); the app signs in from its window instead. */
+  signInIfNeeded?: boolean;
+  /** Electron's safeStorage: the vault's backend in the app. */
+  safeStorage?: SafeStorageLike;
 }
 
 /** What `serve` runs with: a provider for the Bedrock clients and, for every source but `default`, the source itself. */
@@ -74,7 +83,7 @@ export async function resolveCredentials(name: string, context: CredentialOption
   if (!Object.hasOwn(DESCRIPTIONS, name)) {
     throw new UnknownCredentialSourceError(`Unknown --auth source "${name}". Choose one of: ${credentialSourceNames().join(', ')}.`);
   }
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const log = context.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (name === 'default') {
     // The SDK's chain, but what it finds in ~/.aws obeys the long-lived-keys rule like aws-profile.
     const { defaultChainProvider } = await import('../credentials/aws-sdk-sources.ts');
@@ -88,12 +97,18 @@ export async function resolveCredentials(name: string, context: CredentialOption
   }
   const kind = name as CredentialSourceKind;
   // Loaded only when used, so `serve` with the default chain never touches the vault.
-  const { createCredentialSource } = await import('../credentials/index.ts');
-  const { terminalSignInUi } = await import('./open-browser.ts');
+  const { createCredentialSource, consoleSignInUi } = await import('../credentials/index.ts');
+  const ui = context.ui ?? consoleSignInUi(log);
   try {
     const source = await createCredentialSource(
       { ...(context.settings.auth as Record<string, unknown>), source: kind },
-      { dataDir: context.dataDirectory, log, ui: terminalSignInUi(log, context.env) },
+      {
+        dataDir: context.dataDirectory,
+        log,
+        ui,
+        ...(context.signInIfNeeded === false ? { signInIfNeeded: false } : {}),
+        ...(context.safeStorage ? { safeStorage: context.safeStorage } : {}),
+      },
     );
     return { provider: source.credentials, source };
   } catch (error) {
