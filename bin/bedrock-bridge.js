@@ -5,6 +5,27 @@
 // >= 22.18 runs the TypeScript sources directly.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 
+// Node's built-in SQLite (the usage ledger) and TypeScript type stripping need Node 22.18 or newer:
+// say so plainly rather than with ERR_UNKNOWN_BUILTIN_MODULE and a stack trace.
+const REQUIRED_NODE = [22, 18];
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < REQUIRED_NODE[0] || (major === REQUIRED_NODE[0] && minor < REQUIRED_NODE[1])) {
+  process.stderr.write(
+    `bedrock-bridge needs Node.js ${REQUIRED_NODE.join('.')} or newer; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
+      'Install a current Node.js (https://nodejs.org, or nvm install 24) and run it again.\n',
+  );
+  process.exit(1);
+}
+
+// node:sqlite is stable in use here but still flagged experimental on Node 22: its one-time
+// ExperimentalWarning would greet every `serve`. Other warnings are printed as usual.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  if (type === 'ExperimentalWarning' && String(warning).includes('SQLite')) return;
+  emitWarning(warning, ...rest);
+};
+
 const bundle = new URL('../dist/cli/main.js', import.meta.url);
 const sources = new URL('../src/', import.meta.url);
 

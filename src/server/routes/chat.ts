@@ -57,6 +57,59 @@ function carriesContent(chunk: ChunkLike): boolean {
     (typeof delta.reasoning_content === 'string' && delta.reasoning_content.length > 0);
 }
 
+/** Characters of output a chunk carries (answer, reasoning, tool arguments). */
+function outputCharsOf(chunk: ChunkLike): number {
+  const delta = chunk.choices?.[0]?.delta;
+  if (!delta) return 0;
+  let chars = 0;
+  if (typeof delta.content === 'string') chars += delta.content.length;
+  if (typeof delta.reasoning_content === 'string') chars += delta.reasoning_content.length;
+  if (Array.isArray(delta.tool_calls)) {
+    for (const call of delta.tool_calls as Array<{ function?: { arguments?: unknown } }>) {
+      if (typeof call.function?.arguments === 'string') chars += call.function.arguments.length;
+    }
+  }
+  return chars;
+}
+
+/** How often a stream tells the live log its output so far. */
+const PROGRESS_EVERY_MS = 250;
+/** Bedrock counts tokens only at the end; until then ~4 characters make a token (English text, code). */
+const CHARS_PER_TOKEN = 4;
+
+/**
+ * A stream's output so far for the live log (`request-progress`): the first token at once, then at
+ * most every PROGRESS_EVERY_MS, with tokens estimated from characters until Bedrock's count arrives.
+ */
+class StreamProgress {
+  readonly #log: RequestLog;
+  #chars = 0;
+  #reportedAt = 0;
+
+  constructor(log: RequestLog) {
+    this.#log = log;
+  }
+
+  /** Notes what `chunks` carry; true when the first token is among them. */
+  push(chunks: readonly unknown[]): boolean {
+    let chars = 0;
+    let content = false;
+    for (const chunk of chunks) {
+      chars += outputCharsOf(chunk as ChunkLike);
+      content ||= carriesContent(chunk as ChunkLike);
+    }
+    this.#chars += chars;
+    const first = content && this.#log.timeToFirstTokenMs === null;
+    if (first) this.#log.markFirstToken();
+    const now = Date.now();
+    if (first || (chars > 0 && now - this.#reportedAt >= PROGRESS_EVERY_MS)) {
+      this.#reportedAt = now;
+      this.#log.progress(Math.ceil(this.#chars / CHARS_PER_TOKEN));
+    }
+    return first;
+  }
+}
+
 function sse(chunks: readonly unknown[]): string {
   let text = '';
   for (const chunk of chunks) text += `data: ${JSON.stringify(chunk)}\n\n`;
@@ -98,6 +151,7 @@ async function writeSse(
   end: (status: number, errorType: string | null) => void,
 ): Promise<void> {
   out.writeHead(200, headers);
+  const progress = new StreamProgress(log);
   let pending = '';
   let flushScheduled = false;
   let wroteAny = false;
@@ -137,9 +191,8 @@ async function writeSse(
       if (chunks.length === 0) continue;
       wroteAny = true;
       pending += sse(chunks);
-      if (log.timeToFirstTokenMs === null && chunks.some((chunk) => carriesContent(chunk as ChunkLike))) {
+      if (progress.push(chunks)) {
         // The first token goes out now.
-        log.markFirstToken();
         flush();
       } else if (!flushScheduled) {
         flushScheduled = true;
@@ -252,6 +305,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       }
 
       // Elsewhere (app.request() in a test, another runtime): a web stream.
+      const progress = new StreamProgress(log);
       const stream = new ReadableStream<Uint8Array>(
         {
           async pull(controller) {
@@ -267,7 +321,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
                 }
                 const chunks = translator.push(next.value as ConverseStreamOutput);
                 if (chunks.length === 0) continue;
-                if (log.timeToFirstTokenMs === null && chunks.some((chunk) => carriesContent(chunk as ChunkLike))) log.markFirstToken();
+                progress.push(chunks);
                 controller.enqueue(encoder.encode(sse(chunks)));
                 return;
               }

@@ -16,5 +16,7 @@ export async function resolveRequestModel(requested: string | null | undefined, 
   log.modelId = resolved.modelId;
   const effectiveModelId = await effectiveModelOf(resolved.modelId);
   log.effectiveModelId = effectiveModelId;
+  // The live log shows the model as soon as it is known, not only when the request ends.
+  log.progress(0);
   return { ...resolved, effectiveModelId };
 }
