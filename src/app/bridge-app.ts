@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { z } from 'zod';
 import { messageOf } from '../core/error-message.ts';
-import { defaultModelId, type ModelMapping } from '../core/model-catalog.ts';
+import { defaultModelId, isBedrockModelId, resolveModel, type ModelMapping } from '../core/model-catalog.ts';
 import { RequestEventBus } from '../core/request-events.ts';
 import {
   applyOverrides,
@@ -645,7 +645,9 @@ class Bridge implements BridgeAppHandle {
 
   async setModelMapping(change: { aliases: Record<string, string>; defaultModel?: string | null }): Promise<AppState> {
     for (const [alias, target] of Object.entries(change.aliases)) {
-      if (alias.trim() === '' || target.trim() === '') throw new AppInputError('Aliases and their models must not be empty.', { field: `aliases.${alias}` });
+      if (alias.trim() === '' || !isBedrockModelId(target.trim())) {
+        throw new AppInputError(`The alias '${alias}' must name a Bedrock model id, inference profile or ARN (got '${target}').`, { field: `aliases.${alias}` });
+      }
     }
     this.#overrides = { ...this.#overrides, models: undefined, ...(change.defaultModel !== undefined ? { defaultModel: undefined } : {}) };
     const write: Record<string, unknown> = { models: change.aliases };
@@ -673,7 +675,6 @@ class Bridge implements BridgeAppHandle {
     const latencyMs = Date.now() - started;
     let modelId: string | null = null;
     try {
-      const { resolveModel } = await import('../core/model-catalog.ts');
       modelId = resolveModel(name, running.gateway.models).modelId;
     } catch {
       modelId = null;
