@@ -66,6 +66,15 @@ function isInteractive(source: CredentialSource | null): source is InteractiveSo
   return source !== null && 'signIn' in source && 'signOut' in source;
 }
 
+/**
+ * A source's provider, marked as already memoized so the SDK clients ask it on every request instead
+ * of keeping their own copy until expiry: the source caches in memory anyway (CredentialSource), and a
+ * sign-out (or a sign-in as someone else) from the window must take effect on the very next request.
+ */
+function cachedBySource(source: CredentialSource): AwsCredentialIdentityProvider {
+  return Object.assign((options?: Parameters<AwsCredentialIdentityProvider>[0]) => source.credentials(options), { memoized: true });
+}
+
 function isOrgGateway(source: CredentialSource): source is CredentialSource & { describe(): Promise<OrgGatewayDocument> } {
   return source.kind === 'org-gateway' && 'describe' in source;
 }
@@ -432,13 +441,15 @@ class Bridge implements BridgeAppHandle {
     });
     const label = name === 'default' ? 'default (the AWS SDK credential chain)' : name;
     if (name === 'default') await this.#askDefaultChain(provider);
-    if (!source || !isOrgGateway(source)) return { ...base, provider, source, emulator: null, label };
+    if (!source) return { ...base, provider, source, emulator: null, label };
+    const sourceProvider = cachedBySource(source);
+    if (!isOrgGateway(source)) return { ...base, provider: sourceProvider, source, emulator: null, label };
     const org = await source.describe();
     // The org's choices fill what the user did not set: their own flags and settings win.
     const orgRegion = !this.#overrides.region && !this.#env.AWS_REGION && !this.#env.AWS_DEFAULT_REGION && org.region ? org.region : null;
     return {
       ...base,
-      provider,
+      provider: sourceProvider,
       source,
       emulator: null,
       label,

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { AppState, AppStatus } from '../../src/app/types.ts';
+import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
+import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { createStsEmulator } from '../../src/emulator/sts.ts';
+import { startApp, tempDataDirectory } from './support.ts';
+
+const USER = 'alice@example.com';
+
+test('core + Identity Center emulator: sign in from the window with the code in the state, serve, session ended by the org, sign in again without restart, sign out', async () => {
+  const registry = new CredentialRegistry();
+  const { routes, control: idc } = createIdentityCenterEmulator(registry);
+  const emulator = await startEmulator({ registry, services: [routes, createStsEmulator(registry)] });
+  const home = tempDataDirectory('bb-app-sign-in-');
+  writeFileSync(
+    join(home.path, 'sign-in.json'),
+    JSON.stringify({
+      source: 'identity-center',
+      identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser', oidcEndpoint: emulator.url, portalEndpoint: emulator.url, stsEndpoint: emulator.url },
+      memoryOnlyVault: true,
+    }),
+  );
+  writeFileSync(join(home.path, 'settings.json'), JSON.stringify({ port: 0, endpoints: { bedrockRuntime: emulator.url, bedrock: emulator.url } }));
+  const opened: string[] = [];
+  const notices: string[] = [];
+  const running = await startApp({
+    dataDirectory: home.path,
+    emulator: false,
+    overrides: {},
+    env: { AWS_REGION: 'us-east-1' },
+    openUrl: async (url) => void opened.push(url),
+    notify: (notification) => void notices.push(notification.kind),
+  });
+  const { app } = running;
+  const states: AppState[] = [];
+  app.onStateChange((state) => states.push(state));
+  const reach = (status: AppStatus) =>
+    new Promise<AppState>((resolve, reject) => {
+      if (app.state.status === status) return resolve(app.state);
+      const timer = setTimeout(() => reject(new Error(`no ${status} within 15 s; now ${app.state.status}: ${app.state.message}`)), 15_000);
+      const off = app.onStateChange((state) => {
+        if (state.status !== status) return;
+        clearTimeout(timer);
+        off();
+        resolve(state);
+      });
+    });
+  const chat = async () => {
+    const { baseUrl, apiKey } = app.connection()!;
+    const answer = await fetch(`${baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    const body = (await answer.json()) as { error?: { code?: string } };
+    return { status: answer.status, code: body.error?.code ?? null };
+  };
+  const signInAs = async () => {
+    const pending = await app.signIn();
+    assert.match(pending.userCode, /^[A-Z0-9-]+$/);
+    assert.ok(Date.parse(pending.expiresAt) > Date.now());
+    assert.equal(app.state.status, 'signing-in');
+    assert.deepEqual(app.state.signIn, pending, 'the code is in the state for the window and the tray');
+    const served = reach('serving');
+    idc.approve(pending.userCode, USER);
+    await served;
+  };
+  try {
+    assert.equal(app.state.status, 'needs-sign-in', app.state.message);
+    assert.equal(app.state.credentials.interactive, true);
+    assert.deepEqual(notices, ['sign-in-needed']);
+    assert.equal((await chat()).status, 401);
+
+    await signInAs();
+    assert.ok(opened.some((url) => url.startsWith(emulator.url)), 'the verification page went to the shell to open');
+    assert.deepEqual(await chat(), { status: 200, code: null });
+    assert.equal(app.state.credentials.signedIn, true);
+
+    // The org ends the session: requests answer 401 and the state says sign in.
+    idc.revokeSession(USER);
+    const needed = reach('needs-sign-in');
+    assert.deepEqual(await chat(), { status: 401, code: 'sign_in_required' });
+    await needed;
+
+    // A new sign-in from the window brings the running server back at once.
+    await signInAs();
+    assert.deepEqual(await chat(), { status: 200, code: null });
+
+    // Cancelling a sign-in leaves the session as it was.
+    const cancelled = app.signIn();
+    await cancelled;
+    app.cancelSignIn();
+    await reach('serving');
+    assert.equal(app.state.signInError, 'Sign-in was cancelled.');
+
+    await app.signOut();
+    assert.equal(app.state.status, 'needs-sign-in');
+    assert.equal(app.state.credentials.signedIn, false);
+    assert.equal((await chat()).status, 401);
+    assert.ok(states.every((state) => !JSON.stringify(state).includes(app.connection()!.apiKey)), 'the API key is never in the state');
+  } finally {
+    await running.close();
+    await emulator.close();
+    home.remove();
+  }
+});
