@@ -71,8 +71,18 @@ function isInteractive(source: CredentialSource | null): source is InteractiveSo
  * of keeping their own copy until expiry: the source caches in memory anyway (CredentialSource), and a
  * sign-out (or a sign-in as someone else) from the window must take effect on the very next request.
  */
-function cachedBySource(source: CredentialSource): AwsCredentialIdentityProvider {
-  return Object.assign((options?: Parameters<AwsCredentialIdentityProvider>[0]) => source.credentials(options), { memoized: true });
+function cachedBySource(source: CredentialSource, outcome: (error: unknown) => void): AwsCredentialIdentityProvider {
+  const provider = async (options?: Parameters<AwsCredentialIdentityProvider>[0]) => {
+    try {
+      const credentials = await source.credentials(options);
+      outcome(null);
+      return credentials;
+    } catch (error) {
+      outcome(error);
+      throw error;
+    }
+  };
+  return Object.assign(provider, { memoized: true });
 }
 
 function isOrgGateway(source: CredentialSource): source is CredentialSource & { describe(): Promise<OrgGatewayDocument> } {
@@ -160,6 +170,7 @@ class Bridge implements BridgeAppHandle {
   #signing: { abort: AbortController; prompt: Promise<PendingSignIn> } | null = null;
   #onPrompt: ((pending: PendingSignIn) => void) | null = null;
   #syncNoticeSent = false;
+  #renewalNoticeSent = false;
   #base: Omit<AppState, 'credentials' | 'models' | 'baseUrl' | 'ledgerPath' | 'settingsPath'>;
 
   constructor(options: BridgeAppOptions) {
@@ -442,7 +453,7 @@ class Bridge implements BridgeAppHandle {
     const label = name === 'default' ? 'default (the AWS SDK credential chain)' : name;
     if (name === 'default') await this.#askDefaultChain(provider);
     if (!source) return { ...base, provider, source, emulator: null, label };
-    const sourceProvider = cachedBySource(source);
+    const sourceProvider = cachedBySource(source, (error) => this.#credentialsOutcome(error));
     if (!isOrgGateway(source)) return { ...base, provider: sourceProvider, source, emulator: null, label };
     const org = await source.describe();
     // The org's choices fill what the user did not set: their own flags and settings win.
@@ -571,6 +582,20 @@ class Bridge implements BridgeAppHandle {
     }, SYNC_HEALTH_CHECK_MS);
     health.unref();
     running.stopTimers.push(() => clearInterval(health));
+  }
+
+  /**
+   * A request needed credentials: tell the user once when the source could not renew them for a reason
+   * other than an ended sign-in (that one has its own notice), and again only after they worked.
+   */
+  #credentialsOutcome(error: unknown): void {
+    if (error === null) {
+      this.#renewalNoticeSent = false;
+      return;
+    }
+    if (error instanceof SignInRequiredError || this.#renewalNoticeSent) return;
+    this.#renewalNoticeSent = true;
+    this.#options.notify?.({ kind: 'credentials-not-renewed', title: 'AWS credentials could not be renewed', body: `Requests fail until they can be: ${messageOf(error)}` });
   }
 
   #signedOut(message: string): void {
