@@ -29,7 +29,7 @@ import { EMULATOR_LEDGER_DIRECTORY } from '../usage/ledger.ts';
 import { CredentialSourceError, credentialSourceName, resolveCredentials, savedSignInSource } from './credential-options.ts';
 import { AppInputError } from './errors.ts';
 import { defaultUiDirectory, packageVersion } from './package-info.ts';
-import { openSettingsStore, readSettings, writeSettings } from './settings-store.ts';
+import { openSettingsStore, readSettings, settingsFileIn, writeSettings } from './settings-store.ts';
 import type {
   AppState,
   BridgeApp,
@@ -201,7 +201,7 @@ class Bridge implements BridgeAppHandle {
       credentials: this.#credentialsState(),
       models: this.#modelsState(),
       ledgerPath: running?.usage.status().ledgerPath ?? null,
-      settingsPath: this.#store?.path ?? join(this.#options.dataDirectory, 'settings.json'),
+      settingsPath: this.#store?.path ?? settingsFileIn(this.#options.dataDirectory),
     };
   }
 

@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { z } from 'zod';
 import { messageOf } from '../core/error-message.ts';
+import { JsonTextError, parseJsonText } from '../core/json-text.ts';
 import { parseSettings, SettingsError, settingsSchema, type Settings } from '../core/settings.ts';
 import type { SettingsStore } from './types.ts';
 
@@ -31,8 +32,19 @@ export function settingsJsonSchema(): { properties: Record<string, JsonSchema> }
   return { properties: schema.properties };
 }
 
-/** The options both shells give their store (conf here, electron-store in src/main): one file, one schema. */
-export function settingsStoreOptions(file: string): { cwd: string; configName: string; fileExtension: string; schema: Record<string, JsonSchema>; configFileMode: number } {
+/**
+ * The options both shells give their store (conf here, electron-store in src/main): one file, one schema.
+ * The file is read with parseJsonText: a syntax error says where without quoting the file (it may hold
+ * the API key), and a byte order mark (Windows editors write one) is ignored.
+ */
+export function settingsStoreOptions(file: string): {
+  cwd: string;
+  configName: string;
+  fileExtension: string;
+  schema: Record<string, JsonSchema>;
+  configFileMode: number;
+  deserialize: (text: string) => Record<string, unknown>;
+} {
   const extension = extname(file);
   return {
     cwd: dirname(file),
@@ -40,6 +52,12 @@ export function settingsStoreOptions(file: string): { cwd: string; configName: s
     fileExtension: extension.replace(/^\./, ''),
     schema: settingsJsonSchema().properties,
     configFileMode: 0o600,
+    deserialize: (text) => {
+      const value = parseJsonText(text);
+      // conf would take anything else for an empty store and overwrite it on the next change.
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JsonTextError('not a JSON object');
+      return value as Record<string, unknown>;
+    },
   };
 }
 
@@ -68,9 +86,14 @@ function loadConf(): Promise<ConfClass> {
   return confClass;
 }
 
+/** `<data directory>/settings.json`: the one settings file of both shells. */
+export function settingsFileIn(dataDirectory: string): string {
+  return join(dataDirectory, `${SETTINGS_CONFIG_NAME}.json`);
+}
+
 /** `<data directory>/settings.json` as a conf store (headless). `--config FILE` names another file, which must exist. */
 export async function openSettingsStore(dataDirectory: string, configFile?: string): Promise<SettingsStore> {
-  const file = configFile ?? join(dataDirectory, `${SETTINGS_CONFIG_NAME}.json`);
+  const file = configFile ?? settingsFileIn(dataDirectory);
   if (configFile !== undefined && !existsSync(configFile)) throw new SettingsError(`Cannot read settings file ${configFile}: it does not exist.`);
   const Conf = await loadConf();
   try {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createBridgeApp, type BridgeAppHandle } from '../app/bridge-app.ts';
 import { CredentialSourceError, credentialSourceHelp } from '../app/credential-options.ts';
-import { openSettingsStore, readSettings } from '../app/settings-store.ts';
+import { openSettingsStore, readSettings, settingsFileIn } from '../app/settings-store.ts';
 import { defaultDataDirectory } from '../core/paths.ts';
 import { applyOverrides, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, parseModelFlags, SettingsError, type SettingsOverrides } from '../core/settings.ts';
 import type { RequestFinishedEvent } from '../core/request-events.ts';
@@ -10,7 +10,6 @@ import { defaultModelId, type ModelMapping } from '../core/model-catalog.ts';
 import { consoleSignInUi } from '../credentials/index.ts';
 import type { RunningGateway } from '../server/gateway.ts';
 import type { UsagePipeline } from '../usage/index.ts';
-import { defaultSettingsPath } from './settings-file.ts';
 import { openInBrowser } from './open-browser.ts';
 import { messageOf } from '../core/error-message.ts';
 import { printable } from '../core/client-text.ts';
@@ -28,7 +27,7 @@ Options:
   --api-key KEY          The local API key clients must send (default: BEDROCK_BRIDGE_API_KEY,
                          then settings "apiKey", else a new random key printed at start)
   --region REGION        AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, settings, us-east-1)
-  --config FILE          JSON settings file (default: ${defaultSettingsPath()} if it exists)
+  --config FILE          JSON settings file (default: ${settingsFileIn(defaultDataDirectory())} if it exists)
   --model ALIAS=ID       Map a model name to a Bedrock model id, inference profile or ARN (repeatable)
   --default-model NAME   Model used when a request names none (or names "default"): an alias or a
                          Bedrock id (default: Claude Sonnet 4.5, as gpt-4o)

@@ -4,7 +4,7 @@ import { DEFAULT_ALIASES, DEFAULT_MODEL, defaultModelId, type ModelMapping } fro
 
 /**
  * The settings file (JSON) of the headless server, and the merge of command-line overrides over it.
- * Pure: reading the file is the CLI's job (src/cli/settings-file.ts).
+ * Pure: reading and writing the file is src/app/settings-store.ts's job.
  */
 
 export const DEFAULT_PORT = 8741;

@@ -15,7 +15,7 @@ import {
   SettingsError,
 } from '../../src/core/settings.ts';
 import { credentialSourceName, resolveCredentials } from '../../src/app/credential-options.ts';
-import { loadSettings } from '../../src/cli/settings-file.ts';
+import { openSettingsStore, readSettings } from '../../src/app/settings-store.ts';
 
 describe('settings', () => {
   it('has documented defaults', () => {
@@ -104,16 +104,17 @@ describe('settings', () => {
     for (const host of ['0.0.0.0', '::', '192.168.1.2', 'example.com']) assert.ok(!isLoopbackHost(host), host);
   });
 
-  it('reads a settings file, and tells what is wrong with a bad one', () => {
+  it('reads a settings file, and tells what is wrong with a bad one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bb-settings-'));
     try {
-      assert.equal(loadSettings(undefined, { BEDROCK_BRIDGE_HOME: dir }).path, null);
+      assert.equal(readSettings(await openSettingsStore(dir)).settings.port, DEFAULT_PORT, 'no file: defaults');
       writeFileSync(join(dir, 'settings.json'), JSON.stringify({ port: 1234 }));
-      const found = loadSettings(undefined, { BEDROCK_BRIDGE_HOME: dir });
-      assert.equal(found.settings.port, 1234);
+      assert.equal(readSettings(await openSettingsStore(dir)).settings.port, 1234);
       writeFileSync(join(dir, 'bad.json'), '{ nope');
-      assert.throws(() => loadSettings(join(dir, 'bad.json'), {}), /not valid JSON/);
-      assert.throws(() => loadSettings(join(dir, 'missing.json'), {}), /Cannot read/);
+      await assert.rejects(async () => readSettings(await openSettingsStore(dir, join(dir, 'bad.json'))), /bad\.json.*not valid JSON/);
+      writeFileSync(join(dir, 'wildcard.json'), JSON.stringify({ allowedOrigins: ['*'] }));
+      await assert.rejects(async () => readSettings(await openSettingsStore(dir, join(dir, 'wildcard.json'))), /wildcard\.json.*allowedOrigins/);
+      await assert.rejects(openSettingsStore(dir, join(dir, 'missing.json')), /Cannot read/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

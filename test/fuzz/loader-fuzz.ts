@@ -1,5 +1,5 @@
 /**
- * Fuzz properties of the files the app reads at start: `settings.json` (src/cli/settings-file.ts) and
+ * Fuzz properties of the files the app reads at start: `settings.json` (src/app/settings-store.ts, through conf as both shells read it) and
  * `sign-in.json` (src/credentials/settings.ts). Mutated valid files, random bytes, BOMs and broken
  * JSON must load or fail with the loader's own error, saying what is wrong without quoting a secret
  * (the settings file holds the local API key) or a stack trace, and without polluting prototypes.
@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadSettings } from '../../src/cli/settings-file.ts';
+import { openSettingsStore, readSettings } from '../../src/app/settings-store.ts';
 import { SettingsError } from '../../src/core/settings.ts';
 import { CredentialConfigurationError } from '../../src/credentials/errors.ts';
 import { loadCredentialSettings, SETTINGS_FILE } from '../../src/credentials/settings.ts';
@@ -44,15 +44,15 @@ function assertNoPollution(): string[] {
 }
 
 /** Random content for settings.json. */
-export function settingsFileProperty(): fc.IProperty<[Buffer]> {
+export function settingsFileProperty(): fc.IAsyncProperty<[Buffer]> {
   const dir = mkdtempSync(join(tmpdir(), 'bb-fuzz-settings-'));
   const file = join(dir, 'settings.json');
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return fc.property(bodyArbitrary(SETTINGS_SAMPLES), (content) => {
+  return fc.asyncProperty(bodyArbitrary(SETTINGS_SAMPLES), async (content) => {
     writeFileSync(file, content);
     let problems: string[] = [];
     try {
-      loadSettings(file, {});
+      readSettings(await openSettingsStore(dir, file));
     } catch (error) {
       problems = problemsWith(error, SettingsError);
     }

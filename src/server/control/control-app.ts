@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { AppInputError } from '../../app/errors.ts';
-import type { BridgeApp } from '../../app/types.ts';
+import type { BridgeApp, SettingsPatch } from '../../app/types.ts';
 import type { DisabledSyncStatus } from '../../usage/index.ts';
 import type { UsageGrouping, UsageQuery, UsageRow, UsageTotals } from '../../usage/aggregates.ts';
 import type { SyncStatus } from '../../usage/audit-sync.ts';
@@ -68,6 +68,8 @@ const modelsBodySchema = z.strictObject({
 });
 const defaultModelBodySchema = z.strictObject({ model: z.string().min(1) });
 const tryBodySchema = z.strictObject({ model: z.string().min(1).optional() });
+/** Checked field by field by the app (BridgeApp.updateSettings); here only its shape. */
+const settingsBodySchema = z.record(z.string(), z.unknown());
 
 const CSV_COLUMNS = ['key', 'requests', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'totalTokens', 'costUsd', 'unpricedRequests', 'errors'] as const;
 
@@ -95,6 +97,21 @@ function zodErrorResponse(error: z.ZodError): Response {
   const issue = error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.join('.') : null;
   return controlError(400, 'invalid_request', issue ? `${field ?? 'body'}: ${issue.message}` : 'Invalid request body.', field);
+}
+
+/** A route taking a JSON body checked by `schema`; the app's input errors become 400/409 answers. */
+function bodyRoute<T>(schema: z.ZodType<T>, handle: (body: T) => Promise<Response>): (c: Context) => Promise<Response> {
+  return async (c) => {
+    const parsed = await jsonBody(c);
+    if (!parsed.ok) return parsed.response;
+    const body = schema.safeParse(parsed.body);
+    if (!body.success) return zodErrorResponse(body.error);
+    try {
+      return await handle(body.data);
+    } catch (error) {
+      return inputErrorResponse(error);
+    }
+  };
 }
 
 async function jsonBody(c: Context): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
@@ -207,15 +224,7 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
   });
 
   control.get('/settings', async () => json({ settings: await bridge.settings(), restartRequired: bridge.state.restartRequired }));
-  control.patch('/settings', async (c) => {
-    const parsed = await jsonBody(c);
-    if (!parsed.ok) return parsed.response;
-    try {
-      return json(await bridge.updateSettings(parsed.body as never));
-    } catch (error) {
-      return inputErrorResponse(error);
-    }
-  });
+  control.patch('/settings', bodyRoute(settingsBodySchema, async (patch) => json(await bridge.updateSettings(patch as SettingsPatch))));
   control.post('/restart', () => {
     // Answered first: the restart closes this very server.
     setImmediate(() => {
@@ -230,37 +239,21 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
     return json({ ...bridge.state.models, userAliases: settings.models, catalogue: catalogue.data, degraded: catalogue.degraded });
   };
   control.get('/models', modelsView);
-  control.put('/models', async (c) => {
-    const parsed = await jsonBody(c);
-    if (!parsed.ok) return parsed.response;
-    const body = modelsBodySchema.safeParse(parsed.body);
-    if (!body.success) return zodErrorResponse(body.error);
-    try {
-      await bridge.setModelMapping(body.data.defaultModel === undefined ? { aliases: body.data.aliases } : { aliases: body.data.aliases, defaultModel: body.data.defaultModel });
-    } catch (error) {
-      return inputErrorResponse(error);
-    }
-    return modelsView();
-  });
-  control.post('/models/default', async (c) => {
-    const parsed = await jsonBody(c);
-    if (!parsed.ok) return parsed.response;
-    const body = defaultModelBodySchema.safeParse(parsed.body);
-    if (!body.success) return zodErrorResponse(body.error);
-    try {
-      await bridge.setDefaultModel(body.data.model);
-    } catch (error) {
-      return inputErrorResponse(error);
-    }
-    return modelsView();
-  });
-  control.post('/models/try', async (c) => {
-    const parsed = await jsonBody(c);
-    if (!parsed.ok) return parsed.response;
-    const body = tryBodySchema.safeParse(parsed.body);
-    if (!body.success) return zodErrorResponse(body.error);
-    return json(await bridge.tryModel(body.data.model));
-  });
+  control.put(
+    '/models',
+    bodyRoute(modelsBodySchema, async ({ aliases, defaultModel }) => {
+      await bridge.setModelMapping(defaultModel === undefined ? { aliases } : { aliases, defaultModel });
+      return modelsView();
+    }),
+  );
+  control.post(
+    '/models/default',
+    bodyRoute(defaultModelBodySchema, async ({ model }) => {
+      await bridge.setDefaultModel(model);
+      return modelsView();
+    }),
+  );
+  control.post('/models/try', bodyRoute(tryBodySchema, async ({ model }) => json(await bridge.tryModel(model))));
 
   control.post('/sign-in', async () => {
     try {
