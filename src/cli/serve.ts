@@ -7,7 +7,6 @@ import { defaultDataDirectory } from '../core/paths.ts';
 import { applyOverrides, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, parseModelFlags, SettingsError, type SettingsOverrides } from '../core/settings.ts';
 import type { RequestFinishedEvent } from '../core/request-events.ts';
 import { defaultModelId, type ModelMapping } from '../core/model-catalog.ts';
-import { consoleSignInUi } from '../credentials/index.ts';
 import type { RunningGateway } from '../server/gateway.ts';
 import type { UsagePipeline } from '../usage/index.ts';
 import { openInBrowser } from './open-browser.ts';
@@ -189,13 +188,14 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
       if (await openInBrowser(url, io.env)) io.stderr('(opened in your browser)');
     },
   });
-  const printSignIn = consoleSignInUi(io.stderr);
   let shownCode: string | null = null;
   let serving = false;
   app.onStateChange((state) => {
     if (state.status === 'signing-in' && state.signIn && state.signIn.userCode !== shownCode) {
       shownCode = state.signIn.userCode;
-      printSignIn.prompt({ ...state.signIn, expiresAt: new Date(state.signIn.expiresAt) });
+      const prompt = { ...state.signIn, expiresAt: new Date(state.signIn.expiresAt) };
+      // Loaded only for a sign-in: the credentials module brings the Identity Center and OIDC clients.
+      void import('../credentials/index.ts').then(({ consoleSignInUi }) => consoleSignInUi(io.stderr).prompt(prompt));
     }
     if (state.status === 'needs-sign-in' && serving) {
       io.stderr('Your sign-in has ended: requests answer 401 until you sign in again (`bedrock-bridge login`, or the window); no restart needed.');
