@@ -7,6 +7,7 @@ import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
 import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
+import { serveApps } from '../credentials/helpers.ts';
 import { startApp, tempDataDirectory } from './support.ts';
 
 const USER = 'alice@example.com';
@@ -102,6 +103,57 @@ test('core + Identity Center emulator: sign in from the window with the code in 
     assert.equal(app.state.credentials.signedIn, false);
     assert.equal((await chat()).status, 401);
     assert.ok(states.every((state) => !JSON.stringify(state).includes(app.connection()!.apiKey)), 'the API key is never in the state');
+  } finally {
+    await running.close();
+    await emulator.close();
+    home.remove();
+  }
+});
+
+test('core: credentials that cannot be renewed (Identity Center unreachable) are told once, not as a sign-in', async () => {
+  const registry = new CredentialRegistry();
+  const { routes, control: idc } = createIdentityCenterEmulator(registry);
+  // Identity Center on a server of its own, so it can go away while Bedrock and STS stay.
+  const identityCenter = await serveApps([routes]);
+  const emulator = await startEmulator({ registry, services: [createStsEmulator(registry)] });
+  const home = tempDataDirectory('bb-app-renewal-');
+  writeFileSync(
+    join(home.path, 'sign-in.json'),
+    JSON.stringify({
+      source: 'identity-center',
+      identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser', oidcEndpoint: identityCenter.url, portalEndpoint: identityCenter.url, stsEndpoint: emulator.url },
+      memoryOnlyVault: true,
+    }),
+  );
+  writeFileSync(join(home.path, 'settings.json'), JSON.stringify({ port: 0, endpoints: { bedrockRuntime: emulator.url, bedrock: emulator.url } }));
+  const notices: string[] = [];
+  const running = await startApp({ dataDirectory: home.path, emulator: false, overrides: {}, env: { AWS_REGION: 'us-east-1' }, notify: (notification) => void notices.push(notification.kind) });
+  const { app } = running;
+  try {
+    idc.setCredentialTtl(2000);
+    const served = new Promise<void>((resolve) => {
+      const off = app.onStateChange((state) => {
+        if (state.status !== 'serving') return;
+        off();
+        resolve();
+      });
+    });
+    idc.approve((await app.signIn()).userCode, USER);
+    await served;
+    await identityCenter.close();
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // the role credentials expire
+    const { baseUrl, apiKey } = app.connection()!;
+    for (let i = 0; i < 2; i += 1) {
+      const answer = await fetch(`${baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hello' }] }),
+      });
+      assert.notEqual(answer.status, 200);
+      await answer.arrayBuffer();
+    }
+    assert.deepEqual(notices, ['sign-in-needed', 'credentials-not-renewed'], 'told once, and not as an ended sign-in');
+    assert.equal(app.state.status, 'serving', 'the session itself did not end');
   } finally {
     await running.close();
     await emulator.close();
