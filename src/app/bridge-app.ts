@@ -9,6 +9,7 @@ import {
   DEFAULT_PORT,
   modelMappingOf,
   type OrgModelChoices,
+  parseSettings,
   resolveRegion,
   SettingsError,
   type Settings,
@@ -183,7 +184,7 @@ class Bridge implements BridgeAppHandle {
       message: 'Not started.',
       port: options.overrides?.port ?? DEFAULT_PORT,
       portHolder: null,
-      region: resolveRegion(options.overrides?.region, this.#env, { region: undefined } as Settings),
+      region: resolveRegion(options.overrides?.region, this.#env, parseSettings({})),
       emulator: options.emulator === true,
       signIn: null,
       signInError: null,
@@ -200,7 +201,7 @@ class Bridge implements BridgeAppHandle {
       baseUrl: running?.gateway.url ?? null,
       credentials: this.#credentialsState(),
       models: this.#modelsState(),
-      ledgerPath: running?.usage.status().ledgerPath ?? null,
+      ledgerPath: running?.usage.ledger.path ?? null,
       settingsPath: this.#store?.path ?? settingsFileIn(this.#options.dataDirectory),
     };
   }
