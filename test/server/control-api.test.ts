@@ -50,6 +50,10 @@ describe('control API and UI on the local server', () => {
     assert.equal(again.headers['set-cookie'], undefined);
     const made = await rawRequest({ port, path: '/ui/?token=made-up-token' });
     assert.equal(made.status, 401);
+    // The used link opened again in the browser that holds the session: the token is dropped, nothing new is set.
+    const reopened = await rawRequest({ port, path: `${link.pathname}${link.search}`, headers: { cookie: setCookie.split(';')[0]! } });
+    assert.equal(reopened.status, 303);
+    assert.equal(reopened.headers['set-cookie'], undefined);
     // Electron's main sets this very cookie on the window's session.
     const electron = running.app.uiCookie()!;
     assert.deepEqual({ ...electron, value: '' }, { url: `http://127.0.0.1:${port}`, name: 'bb_ui', value: '', path: '/', httpOnly: true, sameSite: 'strict' });

@@ -175,24 +175,22 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
   const ui = new Hono();
   ui.get('/*', async (c) => {
     const token = c.req.query('token');
+    const hasSession = sessions.accepts(getCookie(c, UI_COOKIE_NAME));
     if (token !== undefined) {
-      if (!sessions.redeem(token)) {
+      const redeemed = sessions.redeem(token);
+      if (!redeemed && !hasSession) {
         return new Response('This link was already used or is not valid. Ask `bedrock-bridge serve` (or the app) for a new one.\n', {
           status: 401,
           headers: { 'content-type': 'text/plain; charset=utf-8', ...UI_SECURITY_HEADERS },
         });
       }
       // The token leaves the address bar (and history) at once: the cookie carries the session from here.
-      return new Response(null, {
-        status: 303,
-        headers: {
-          location: '/ui/',
-          'set-cookie': `${UI_COOKIE_NAME}=${sessions.sessionValue}; Path=/; HttpOnly; SameSite=Strict`,
-          ...UI_SECURITY_HEADERS,
-        },
-      });
+      // (A used link opened again where the session is already held just loses its token.)
+      const headers: Record<string, string> = { location: '/ui/', ...UI_SECURITY_HEADERS };
+      if (redeemed) headers['set-cookie'] = `${UI_COOKIE_NAME}=${sessions.sessionValue}; Path=/; HttpOnly; SameSite=Strict`;
+      return new Response(null, { status: 303, headers });
     }
-    if (!sessions.accepts(getCookie(c, UI_COOKIE_NAME))) {
+    if (!hasSession) {
       return new Response('Open this window from the Bedrock Bridge app, or with the one-time link `bedrock-bridge serve` printed.\n', {
         status: 401,
         headers: { 'content-type': 'text/plain; charset=utf-8', ...UI_SECURITY_HEADERS },
