@@ -6,6 +6,7 @@ import { defaultModelId, isBedrockModelId, resolveModel, type ModelMapping } fro
 import { RequestEventBus } from '../core/request-events.ts';
 import {
   applyOverrides,
+  DEFAULT_HOST,
   DEFAULT_PORT,
   modelMappingOf,
   type OrgModelChoices,
@@ -285,10 +286,12 @@ class Bridge implements BridgeAppHandle {
     this.#setState({ status: 'starting', message: 'Starting…', portHolder: null, signIn: null, restartRequired: [] });
     const undo: Array<() => unknown> = [];
     let port = this.#base.port;
+    let host = this.#overrides.host ?? DEFAULT_HOST;
     try {
       const { settings: fileSettings } = readSettings(await this.#requireStore());
       const settings = applyOverrides(fileSettings, this.#overrides);
       port = settings.port;
+      host = settings.host;
       let region = resolveRegion(this.#overrides.region, this.#env, fileSettings);
       this.#setState({ port, region });
 
@@ -381,7 +384,7 @@ class Bridge implements BridgeAppHandle {
       for (const step of undo.reverse()) await Promise.resolve(step()).catch(() => {});
       this.#startError = error;
       if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
-        const holder = (await this.#bedrockBridgeAt(port)) ? 'bedrock-bridge' : 'other-program';
+        const holder = (await this.#bedrockBridgeAt(host, port)) ? 'bedrock-bridge' : 'other-program';
         this.#setState({
           status: 'port-in-use',
           portHolder: holder,
@@ -396,8 +399,7 @@ class Bridge implements BridgeAppHandle {
   }
 
   /** Asks the port's holder whether it is a Bedrock Bridge (GET /control/v1/hello, unauthenticated, on loopback). */
-  async #bedrockBridgeAt(port: number): Promise<boolean> {
-    const host = this.#running?.settings.host ?? this.#overrides.host ?? '127.0.0.1';
+  async #bedrockBridgeAt(host: string, port: number): Promise<boolean> {
     const probeHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : formatHostForUrl(host);
     try {
       const answer = await fetch(`http://${probeHost}:${port}/control/v1/hello`, { signal: AbortSignal.timeout(2000) });
