@@ -117,6 +117,15 @@ describe('control API and UI on the local server', () => {
       assert.ok(!answer.text.includes('not for the window'), path);
     }
     assert.equal((await rawRequest({ port, path: '/ui/' })).status, 401, 'no cookie, no UI');
+    // A server whose window was never built says so.
+    const unbuilt = await startApp({ dataDirectory: join(home.path, 'unbuilt'), uiDirectory: join(home.path, 'nothing-here') });
+    try {
+      const answer = await rawRequest({ port: portOf(unbuilt.app), path: '/ui/', headers: { cookie: await uiCookieFrom(unbuilt.app) } });
+      assert.equal(answer.status, 404);
+      assert.match(answer.text, /not built .*npm run build/);
+    } finally {
+      await unbuilt.close();
+    }
   });
 
   it('settings, models, try it, usage with CSV, sync state; sign-in is a conflict for the emulator', async () => {

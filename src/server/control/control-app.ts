@@ -198,7 +198,15 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
     }
     const path = c.req.path;
     if (path === '/ui') return new Response(null, { status: 308, headers: { location: '/ui/', ...UI_SECURITY_HEADERS } });
-    const file = await readUiFile(options.uiDirectory, path.slice('/ui/'.length));
+    const relative = path.slice('/ui/'.length);
+    const file = await readUiFile(options.uiDirectory, relative);
+    if (!file && relative === '') {
+      // A checkout where the window was never built (npm start builds only the CLI).
+      return new Response(`The window's files are not built (no index.html in ${options.uiDirectory}): run \`npm run build\`.\n`, {
+        status: 404,
+        headers: { 'content-type': 'text/plain; charset=utf-8', ...UI_SECURITY_HEADERS },
+      });
+    }
     if (!file) {
       return new Response('Not found.\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...UI_SECURITY_HEADERS } });
     }
