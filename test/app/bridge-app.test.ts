@@ -9,7 +9,7 @@ import { AppInputError } from '../../src/app/errors.ts';
 import { settingsJsonSchema } from '../../src/app/settings-store.ts';
 import type { AppState } from '../../src/app/types.ts';
 import type { RequestFinishedEvent } from '../../src/core/request-events.ts';
-import { startApp, tempDataDirectory } from './support.ts';
+import { chatThrough, startApp, tempDataDirectory } from './support.ts';
 
 const NOVA = 'amazon.nova-micro-v1:0';
 
@@ -20,14 +20,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-async function chat(baseUrl: string, apiKey: string, model?: string): Promise<Response> {
-  return fetch(`${baseUrl}/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...(model ? { model } : {}), messages: [{ role: 'user', content: 'hello' }] }),
-  });
 }
 
 test('the settings JSON Schema is the zod schema without defaults (the file keeps only what the user set)', () => {
@@ -51,19 +43,18 @@ test('core: an existing settings.json keeps working; switching the default model
     assert.equal(app.state.emulator, true);
     assert.equal(app.state.models.aliases.fast, NOVA);
     assert.match(app.state.baseUrl!, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
-    const { baseUrl, apiKey } = app.connection()!;
-    assert.match(apiKey, /^bb-/);
+    assert.match(app.connection()!.apiKey, /^bb-/);
 
     const finished: RequestFinishedEvent[] = [];
     app.events.on('request-finished', (event) => finished.push(event));
-    assert.equal((await chat(baseUrl, apiKey)).status, 200);
+    assert.equal((await chatThrough(app, '')).status, 200);
     assert.notEqual(finished.at(-1)!.modelId, NOVA, 'the built-in default first');
 
     await app.setDefaultModel('fast');
     assert.equal(app.state.models.defaultModel, 'fast');
     assert.equal(app.state.models.defaultModelId, NOVA);
     assert.ok(states.some((state) => state.models.defaultModel === 'fast'), 'a state change was announced');
-    assert.equal((await chat(baseUrl, apiKey)).status, 200);
+    assert.equal((await chatThrough(app, '')).status, 200);
     assert.equal(finished.at(-1)!.modelId, NOVA, 'the next request used the new default');
 
     const stored = JSON.parse(readFileSync(join(home.path, 'settings.json'), 'utf8')) as Record<string, unknown>;

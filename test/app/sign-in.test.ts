@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AppState, AppStatus } from '../../src/app/types.ts';
 import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
@@ -8,7 +6,7 @@ import { createIdentityCenterEmulator } from '../../src/emulator/identity-center
 import { startEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
 import { serveApps } from '../credentials/helpers.ts';
-import { startApp, tempDataDirectory } from './support.ts';
+import { chatThrough, identityCenterHome, startApp, tempDataDirectory } from './support.ts';
 
 const USER = 'alice@example.com';
 
@@ -17,15 +15,7 @@ test('core + Identity Center emulator: sign in from the window with the code in 
   const { routes, control: idc } = createIdentityCenterEmulator(registry);
   const emulator = await startEmulator({ registry, services: [routes, createStsEmulator(registry)] });
   const home = tempDataDirectory('bb-app-sign-in-');
-  writeFileSync(
-    join(home.path, 'sign-in.json'),
-    JSON.stringify({
-      source: 'identity-center',
-      identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser', oidcEndpoint: emulator.url, portalEndpoint: emulator.url, stsEndpoint: emulator.url },
-      memoryOnlyVault: true,
-    }),
-  );
-  writeFileSync(join(home.path, 'settings.json'), JSON.stringify({ port: 0, endpoints: { bedrockRuntime: emulator.url, bedrock: emulator.url } }));
+  identityCenterHome(home.path, { identityCenter: emulator.url, sts: emulator.url, bedrock: emulator.url });
   const opened: string[] = [];
   const notices: string[] = [];
   const running = await startApp({
@@ -51,14 +41,8 @@ test('core + Identity Center emulator: sign in from the window with the code in 
       });
     });
   const chat = async () => {
-    const { baseUrl, apiKey } = app.connection()!;
-    const answer = await fetch(`${baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hello' }] }),
-    });
-    const body = (await answer.json()) as { error?: { code?: string } };
-    return { status: answer.status, code: body.error?.code ?? null };
+    const { status, code } = await chatThrough(app);
+    return { status, code };
   };
   const signInAs = async () => {
     const pending = await app.signIn();
@@ -117,15 +101,7 @@ test('core: credentials that cannot be renewed (Identity Center unreachable) are
   const identityCenter = await serveApps([routes]);
   const emulator = await startEmulator({ registry, services: [createStsEmulator(registry)] });
   const home = tempDataDirectory('bb-app-renewal-');
-  writeFileSync(
-    join(home.path, 'sign-in.json'),
-    JSON.stringify({
-      source: 'identity-center',
-      identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser', oidcEndpoint: identityCenter.url, portalEndpoint: identityCenter.url, stsEndpoint: emulator.url },
-      memoryOnlyVault: true,
-    }),
-  );
-  writeFileSync(join(home.path, 'settings.json'), JSON.stringify({ port: 0, endpoints: { bedrockRuntime: emulator.url, bedrock: emulator.url } }));
+  identityCenterHome(home.path, { identityCenter: identityCenter.url, sts: emulator.url, bedrock: emulator.url });
   const notices: string[] = [];
   const running = await startApp({ dataDirectory: home.path, emulator: false, overrides: {}, env: { AWS_REGION: 'us-east-1' }, notify: (notification) => void notices.push(notification.kind) });
   const { app } = running;
@@ -142,16 +118,7 @@ test('core: credentials that cannot be renewed (Identity Center unreachable) are
     await served;
     await identityCenter.close();
     await new Promise((resolve) => setTimeout(resolve, 2500)); // the role credentials expire
-    const { baseUrl, apiKey } = app.connection()!;
-    for (let i = 0; i < 2; i += 1) {
-      const answer = await fetch(`${baseUrl}/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hello' }] }),
-      });
-      assert.notEqual(answer.status, 200);
-      await answer.arrayBuffer();
-    }
+    for (let i = 0; i < 2; i += 1) assert.notEqual((await chatThrough(app)).status, 200);
     assert.deepEqual(notices, ['sign-in-needed', 'credentials-not-renewed'], 'told once, and not as an ended sign-in');
     assert.equal(app.state.status, 'serving', 'the session itself did not end');
   } finally {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBridgeApp, type BridgeAppHandle } from '../../src/app/bridge-app.ts';
@@ -71,4 +71,40 @@ export function controlCall(
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
+}
+
+/**
+ * A data directory set up as `bedrock-bridge login` leaves it for Identity Center (sign-in.json, tokens in
+ * memory only), with Bedrock at `endpoints.bedrock`: the settings a test app starts with.
+ */
+export function identityCenterHome(home: string, endpoints: { identityCenter: string; sts: string; bedrock: string }): void {
+  writeFileSync(
+    join(home, 'sign-in.json'),
+    JSON.stringify({
+      source: 'identity-center',
+      identityCenter: {
+        startUrl: 'https://example.awsapps.com/start',
+        region: 'us-east-1',
+        accountId: '111122223333',
+        roleName: 'BedrockUser',
+        oidcEndpoint: endpoints.identityCenter,
+        portalEndpoint: endpoints.identityCenter,
+        stsEndpoint: endpoints.sts,
+      },
+      memoryOnlyVault: true,
+    }),
+  );
+  writeFileSync(join(home, 'settings.json'), JSON.stringify({ port: 0, endpoints: { bedrockRuntime: endpoints.bedrock, bedrock: endpoints.bedrock } }));
+}
+
+/** One small chat request with the app's own URL and key; the status and OpenAI error code. */
+export async function chatThrough(app: BridgeAppHandle, model = 'amazon.nova-micro-v1:0'): Promise<{ status: number; code: string | null; modelId: string | null }> {
+  const { baseUrl, apiKey } = app.connection()!;
+  const answer = await fetch(`${baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...(model ? { model } : {}), messages: [{ role: 'user', content: 'hello' }] }),
+  });
+  const body = (await answer.json()) as { error?: { code?: string }; model?: string };
+  return { status: answer.status, code: body.error?.code ?? null, modelId: body.model ?? null };
 }

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runUsageCommand } from '../../src/cli/usage-command.ts';
-import { startApp, tempDataDirectory } from '../app/support.ts';
+import { chatThrough, startApp, tempDataDirectory } from '../app/support.ts';
 
 test('usage after serve --emulator says where the emulator ledger is, and --emulator shows it', async () => {
   const home = tempDataDirectory('bb-usage-emulator-');
   try {
     const running = await startApp({ dataDirectory: home.path });
-    const { baseUrl, apiKey } = running.app.connection()!;
-    const answer = await fetch(`${baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'amazon.nova-micro-v1:0', messages: [{ role: 'user', content: 'hello' }] }),
-    });
-    assert.equal(answer.status, 200);
+    assert.equal((await chatThrough(running.app)).status, 200);
     await running.close();
 
     const run = async (argv: string[]) => {
