@@ -156,8 +156,8 @@ describe('control API and UI on the local server', () => {
     assert.equal(usage.json.totals.requests, usage.json.rows.reduce((sum: number, r: { requests: number }) => sum + r.requests, 0));
     const csv = await controlCall(running.app, cookie, 'GET', '/usage.csv?group=model');
     assert.match(String(csv.headers['content-type']), /^text\/csv/);
-    assert.match(csv.text, /^key,requests,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,totalTokens,costUsd,unpricedRequests,errors\r\n/);
-    assert.ok(csv.text.includes(NOVA));
+    assert.match(csv.text, /^"grouping","key","requests","input_tokens",.*"errors"\r\n/);
+    assert.ok(csv.text.includes(`"model","${NOVA}",`));
     assert.equal((await controlCall(running.app, cookie, 'GET', '/usage?group=year')).status, 400);
     const sync = await controlCall(running.app, cookie, 'GET', '/usage/sync');
     assert.equal(sync.json.enabled, false);

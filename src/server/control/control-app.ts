@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppInputError } from '../../app/errors.ts';
 import type { BridgeApp, SettingsPatch } from '../../app/types.ts';
 import type { DisabledSyncStatus } from '../../usage/index.ts';
-import type { UsageGrouping, UsageQuery, UsageRow, UsageTotals } from '../../usage/aggregates.ts';
+import { usageCsv, type UsageGrouping, type UsageQuery, type UsageRow, type UsageTotals } from '../../usage/aggregates.ts';
 import type { SyncStatus } from '../../usage/audit-sync.ts';
 import { messageOf } from '../../core/error-message.ts';
 import type { RequestBatcher } from './live-events.ts';
@@ -70,21 +70,6 @@ const defaultModelBodySchema = z.strictObject({ model: z.string().min(1) });
 const tryBodySchema = z.strictObject({ model: z.string().min(1).optional() });
 /** Checked field by field by the app (BridgeApp.updateSettings); here only its shape. */
 const settingsBodySchema = z.record(z.string(), z.unknown());
-
-const CSV_COLUMNS = ['key', 'requests', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'totalTokens', 'costUsd', 'unpricedRequests', 'errors'] as const;
-
-function csvCell(value: string | number): string {
-  const text = String(value);
-  // Quote what CSV needs quoted, and defuse cells a spreadsheet would run as a formula.
-  const safe = /^[=+\-@\t\r]/.test(text) && typeof value === 'string' ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-export function usageCsv(rows: readonly UsageRow[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvCell(row[column])).join(','));
-  return `${lines.join('\r\n')}\r\n`;
-}
 
 function inputErrorResponse(error: unknown): Response {
   if (error instanceof AppInputError) {
@@ -304,7 +289,7 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
   control.get('/usage.csv', (c) => {
     const asked = usageQuery(c);
     if (!asked.ok) return asked.response;
-    return new Response(usageCsv(asked.reader.rows(asked.group, asked.query)), {
+    return new Response(usageCsv({ [asked.group]: asked.reader.rows(asked.group, asked.query) }), {
       headers: {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="bedrock-bridge-usage-${asked.group}.csv"`,
