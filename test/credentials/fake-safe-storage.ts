@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { SafeStorageLike } from '../../src/credentials/vault.ts';
 
-/** Stands in for Electron's safeStorage: real AES-256-GCM with a random per-instance key. */
-export function fakeSafeStorage(options: { backend?: string; available?: boolean } = {}): SafeStorageLike & { key: Buffer } {
-  const key = randomBytes(32);
+/** Stands in for Electron's safeStorage: real AES-256-GCM with a random per-instance key (or `key`). */
+export function fakeSafeStorage(options: { backend?: string; available?: boolean; key?: Buffer } = {}): SafeStorageLike & { key: Buffer } {
+  const key = options.key ?? randomBytes(32);
   return {
     key,
     isAsyncEncryptionAvailable: async () => options.available ?? true,

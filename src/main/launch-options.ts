@@ -1,0 +1,6 @@
+/** How this launch should start: `--hidden` (tray only: start at login, or a user who wants no window). */
+export const HIDDEN_FLAG = '--hidden';
+
+export function startsHidden(argv: readonly string[], openedAtLogin: boolean): boolean {
+  return openedAtLogin || argv.includes(HIDDEN_FLAG);
+}

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { API_KEY_FILE, safeStorageApiKeyStore } from '../../src/main/api-key-store.ts';
+import { fakeSafeStorage } from '../credentials/fake-safe-storage.ts';
+
+describe('API key store (safeStorage)', () => {
+  const dirs: string[] = [];
+  after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  const dataDir = async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bb-key-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('keeps the key across launches, encrypted, mode 0600', async () => {
+    const dir = await dataDir();
+    const storage = fakeSafeStorage();
+    await safeStorageApiKeyStore(storage, dir).save('bb-secret-key-123');
+    const file = path.join(dir, API_KEY_FILE);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.ok(!(await readFile(file)).includes('bb-secret-key-123'));
+    assert.equal(await safeStorageApiKeyStore(fakeSafeStorage({ key: storage.key }), dir).load(), 'bb-secret-key-123');
+  });
+
+  it('another user or machine (other key): no key, a new one replaces it', async () => {
+    const dir = await dataDir();
+    await safeStorageApiKeyStore(fakeSafeStorage(), dir).save('bb-one');
+    assert.equal(await safeStorageApiKeyStore(fakeSafeStorage(), dir).load(), null);
+  });
+
+  it('basic_text (no real encryption) or unavailable: nothing written, nothing read', async () => {
+    for (const storage of [fakeSafeStorage({ backend: 'basic_text' }), fakeSafeStorage({ available: false })]) {
+      const dir = await dataDir();
+      const store = safeStorageApiKeyStore(storage, dir);
+      await store.save('bb-two');
+      await assert.rejects(stat(path.join(dir, API_KEY_FILE)), { code: 'ENOENT' });
+      assert.equal(await store.load(), null);
+    }
+  });
+});
