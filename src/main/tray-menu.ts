@@ -82,8 +82,19 @@ export function trayIconState(state: AppState): TrayIconState {
 export function trayTooltip(state: AppState): string {
   const lines = [`${APP_NAME}: ${statusLine(state)}`];
   if (state.status === 'serving' && state.models.defaultModel) lines.push(`Default model: ${state.models.defaultModel}`);
-  if ((state.status === 'error' || state.status === 'port-in-use') && state.message) lines.push(state.message);
+  const status = statusLine(state);
+  const repeats = state.message.replace(/\.$/, '') === status;
+  if ((state.status === 'error' || state.status === 'port-in-use') && state.message && !repeats) lines.push(state.message);
   return lines.join('\n');
+}
+
+/** `global.anthropic.claude-haiku-4-5-20251001-v1:0` -> `claude-haiku-4-5`: enough to tell models apart in a menu. */
+export function shortModelName(modelId: string): string {
+  return baseModelId(modelId)
+    .replace(/^[a-z0-9-]+\./, '')
+    .replace(/:\d+$/, '')
+    .replace(/-v\d+$/, '')
+    .replace(/-\d{8}$/, '');
 }
 
 interface ModelChoice {
@@ -114,10 +125,10 @@ export function modelChoices(state: AppState): ModelChoice[] {
       sorted.find((alias) => !(alias in DEFAULT_ALIASES)) ??
       sorted.find((alias) => alias.startsWith('claude-')) ??
       sorted[0]!;
-    choices.push({ model: name, label: `${name} (${baseModelId(modelId)})`, checked: modelId === defaultModelId });
+    choices.push({ model: name, label: `${name} (${shortModelName(modelId)})`, checked: modelId === defaultModelId });
   }
   if (defaultModelId !== null && !byModel.has(defaultModelId)) {
-    choices.push({ model: defaultModelId, label: baseModelId(defaultModelId), checked: true });
+    choices.push({ model: defaultModelId, label: shortModelName(defaultModelId), checked: true });
   }
   return choices.sort((a, b) => a.label.localeCompare(b.label));
 }

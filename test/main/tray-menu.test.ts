@@ -38,12 +38,12 @@ describe('tray menu', () => {
     assert.deepEqual(
       model.submenu!.map((item) => [item.type, item.label, item.checked]),
       [
-        ['radio', 'claude-haiku (anthropic.claude-haiku-4-5-20251001-v1:0)', false],
-        ['radio', 'claude-opus (anthropic.claude-opus-4-5-20251101-v1:0)', false],
+        ['radio', 'claude-haiku (claude-haiku-4-5)', false],
+        ['radio', 'claude-opus (claude-opus-4-5)', false],
         // gpt-4o is the configured default, so Sonnet is offered under that name.
-        ['radio', 'gpt-4o (anthropic.claude-sonnet-4-5-20250929-v1:0)', true],
+        ['radio', 'gpt-4o (claude-sonnet-4-5)', true],
         // The user's own alias names its model.
-        ['radio', 'fast (amazon.nova-micro-v1:0)', false],
+        ['radio', 'fast (nova-micro)', false],
       ].sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
     );
     const fast = model.submenu!.find((item) => item.label?.startsWith('fast'))!;
@@ -54,7 +54,7 @@ describe('tray menu', () => {
     const state = { ...STATES.serving, models: { ...STATES.serving.models, defaultModel: 'us.amazon.nova-pro-v1:0', defaultModelId: 'us.amazon.nova-pro-v1:0' } };
     const choices = modelChoices(state);
     const checked = choices.filter((choice) => choice.checked);
-    assert.deepEqual(checked, [{ model: 'us.amazon.nova-pro-v1:0', label: 'amazon.nova-pro-v1:0', checked: true }]);
+    assert.deepEqual(checked, [{ model: 'us.amazon.nova-pro-v1:0', label: 'nova-pro', checked: true }]);
   });
 
   it('needs sign-in: Sign in… is offered; the copy items still work (the server listens)', () => {
@@ -132,6 +132,8 @@ describe('tray icon and tooltip', () => {
   it('tooltip: the status, and the default model while serving or the reason on error', () => {
     assert.equal(trayTooltip(STATES.serving), 'Bedrock Bridge: Serving on port 8741\nDefault model: gpt-4o');
     assert.equal(trayTooltip(STATES['needs-sign-in']), 'Bedrock Bridge: Sign-in needed');
-    assert.equal(trayTooltip(STATES['port-in-use']), 'Bedrock Bridge: Port 8741 is in use by another program\nPort 8741 is in use by another program.');
+    // The reason is added only where it says more than the status line.
+    assert.equal(trayTooltip(STATES['port-in-use']), 'Bedrock Bridge: Port 8741 is in use by another program');
+    assert.equal(trayTooltip(STATES.error), 'Bedrock Bridge: Not serving: see the window\nSettings file settings.json: port must be at most 65535');
   });
 });
