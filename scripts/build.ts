@@ -100,12 +100,18 @@ const ENTRIES: Entry[] = [
   },
 ];
 
-export async function buildEntries(names?: readonly string[]): Promise<void> {
+/** An output path under dist/ moved under `outRoot` (tests build a bundle of their own there). */
+function relocated(file: string | undefined, outRoot: string | undefined): string | undefined {
+  return file && outRoot ? path.join(outRoot, path.relative(path.join(root, 'dist'), file)) : file;
+}
+
+export async function buildEntries(names?: readonly string[], outRoot?: string): Promise<void> {
   const selected = names ? ENTRIES.filter((entry) => names.includes(entry.name)) : ENTRIES;
   if (names && selected.length !== names.length) throw new Error(`unknown entry in ${names.join(',')}; known: ${ENTRIES.map((e) => e.name).join(', ')}`);
   for (const entry of selected) {
     const startedAt = performance.now();
-    const result = await build({ ...NODE_DEFAULTS, ...entry.options });
+    const options = { ...entry.options, outdir: relocated(entry.options.outdir, outRoot), outfile: relocated(entry.options.outfile, outRoot) };
+    const result = await build({ ...NODE_DEFAULTS, ...options });
     const outputs = Object.entries(result.metafile?.outputs ?? {}).filter(([file]) => file.endsWith('.js'));
     const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
     process.stderr.write(`build: ${entry.name}: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${Math.round(performance.now() - startedAt)} ms\n`);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import electron from 'electron';
 import ElectronStore from 'electron-store';
-import { createBridgeApp } from '../app/index.ts';
+import { createBridgeApp } from '../app/bridge-app.ts';
 import { SETTINGS_CONFIG_NAME, settingsStoreOptions } from '../app/settings-store.ts';
 import { messageOf } from '../core/error-message.ts';
 import { defaultDataDirectory } from '../core/paths.ts';
