@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import type { BridgeApp, LoginItemPort } from '../app/types.ts';
 import { messageOf } from '../core/error-message.ts';
 import { safeStorageApiKeyStore } from './api-key-store.ts';
-import { startsHidden } from './launch-options.ts';
+import { EMULATOR_FLAG, startsHidden } from './launch-options.ts';
 import type { DesktopPorts } from './ports.ts';
 import { trayIconFile } from './tray-icon.ts';
 import { type TrayAction, trayIconState, trayMenu, trayTooltip } from './tray-menu.ts';
@@ -69,6 +69,7 @@ export async function startDesktop(ports: DesktopPorts): Promise<Desktop | null>
     safeStorage: ports.safeStorage,
     apiKeyStore: safeStorageApiKeyStore(ports.safeStorage, ports.dataDirectory),
     env: ports.env,
+    emulator: ports.argv.includes(EMULATOR_FLAG),
     uiDirectory: ports.uiDirectory,
     loginItem,
     log,
