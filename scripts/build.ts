@@ -112,7 +112,7 @@ export async function buildEntries(names?: readonly string[], outRoot?: string):
     const startedAt = performance.now();
     const options = { ...entry.options, outdir: relocated(entry.options.outdir, outRoot), outfile: relocated(entry.options.outfile, outRoot) };
     const result = await build({ ...NODE_DEFAULTS, ...options });
-    const outputs = Object.entries(result.metafile?.outputs ?? {}).filter(([file]) => file.endsWith('.js'));
+    const outputs = Object.entries(result.metafile?.outputs ?? {}).filter(([file]) => /\.c?js$/.test(file));
     const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
     process.stderr.write(`build: ${entry.name}: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${Math.round(performance.now() - startedAt)} ms\n`);
   }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
-import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
+import { createIdentityCenterEmulator, type IdentityCenterControl } from '../../src/emulator/identity-center.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
 import { buildDesktopBundle, desktopEnv, type DesktopProcess, launchDesktop, type TrayMenuReportItem } from '../support/desktop-process.ts';
@@ -60,6 +60,7 @@ async function chat(baseUrl: string, apiKey: string, model?: string): Promise<{ 
 describe('desktop main bundle under the fake electron', { timeout: 180_000 }, () => {
   let bundle: string;
   let emulator: RunningEmulator;
+  let identityCenter: IdentityCenterControl;
   const homes: string[] = [];
   const running: DesktopProcess[] = [];
 
@@ -93,7 +94,9 @@ describe('desktop main bundle under the fake electron', { timeout: 180_000 }, ()
   before(async () => {
     bundle = await buildDesktopBundle('bundle');
     const registry = new CredentialRegistry();
-    emulator = await startEmulator({ registry, services: [createIdentityCenterEmulator(registry).routes, createStsEmulator(registry)] });
+    const created = createIdentityCenterEmulator(registry);
+    identityCenter = created.control;
+    emulator = await startEmulator({ registry, services: [created.routes, createStsEmulator(registry)] });
   });
   after(async () => {
     for (const desktop of running) if (desktop.child.exitCode === null) desktop.child.kill('SIGKILL');
@@ -178,6 +181,32 @@ describe('desktop main bundle under the fake electron', { timeout: 180_000 }, ()
     assert.equal(await copied(again, 'Copy API key'), apiKey);
     assert.equal(again.reports.some((r) => r.type === 'window-created'), false, '--hidden opens no window');
     assert.equal(await quit(again), 0);
+  });
+
+  it('the org ends the session: the tray and a notification say to sign in; signing in again from the tray serves again, no restart', async () => {
+    const home = newHome();
+    const { desktop } = launch(home, ['--hidden']);
+    await statusIs(desktop, /^Sign-in needed$/);
+    click(desktop, 'Sign in…');
+    await approve(String((await desktop.waitFor('verification page', (r) => r.type === 'open-external')).url), 'heidi');
+    await statusIs(desktop, /^Serving on port \d+$/);
+    const baseUrl = await copied(desktop, 'Copy base URL');
+    const apiKey = await copied(desktop, 'Copy API key');
+    assert.equal((await chat(baseUrl, apiKey)).status, 200);
+
+    identityCenter.revokeSession('heidi');
+    const notified = desktop.next('notification', (r) => r.type === 'notification');
+    const signedOut = nextStatus(desktop, /^Sign-in needed$/);
+    assert.equal((await chat(baseUrl, apiKey)).status, 401);
+    await signedOut;
+    assert.match(String((await notified).title), /sign in/i);
+
+    const opened = desktop.next('verification page again', (r) => r.type === 'open-external');
+    click(desktop, 'Sign in…');
+    await approve(String((await opened).url), 'heidi');
+    await nextStatus(desktop, /^Serving on port \d+$/);
+    assert.equal((await chat(baseUrl, apiKey)).status, 200);
+    assert.equal(await quit(desktop), 0);
   });
 
   it('a second launch shows the first one\'s window and quits', async () => {
