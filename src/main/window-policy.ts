@@ -23,14 +23,7 @@ export function isOwnUrl(url: string, origin: string | null): boolean {
 /** Only http(s) and only the exact verification URL of the sign-in under way. */
 export function mayOpenExternally(url: string, state: AppState): boolean {
   const pending = state.signIn;
-  if (pending === null) return false;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return false;
+  if (pending === null || !/^https?:\/\//i.test(url)) return false;
   return url === pending.verificationUri || url === pending.verificationUriComplete;
 }
 

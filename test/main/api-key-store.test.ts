@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { API_KEY_FILE, safeStorageApiKeyStore } from '../../src/main/api-key-store.ts';
 import { fakeSafeStorage } from '../credentials/fake-safe-storage.ts';
+import { useTempDirs } from '../support/temp-dirs.ts';
 
 describe('API key store (safeStorage)', () => {
-  const dirs: string[] = [];
-  after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
-  const dataDir = async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'bb-key-'));
-    dirs.push(dir);
-    return dir;
-  };
+  const dataDir = useTempDirs('bb-key-');
 
   it('keeps the key across launches, encrypted, mode 0600', async () => {
     const dir = await dataDir();

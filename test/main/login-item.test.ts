@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { useTempDirs } from '../support/temp-dirs.ts';
 import { autostartCommand, autostartPath, electronLoginItem, xdgAutostartLoginItem, type LoginItemSettingsApi } from '../../src/main/login-item.ts';
 
 /** Electron's login items as Windows keeps them: the Run entry reads as ours only with the same args. */
@@ -36,13 +36,7 @@ describe('start at login', () => {
   }
 
   describe('linux: an XDG autostart entry', () => {
-    const dirs: string[] = [];
-    after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
-    const configHome = async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'bb-xdg-'));
-      dirs.push(dir);
-      return dir;
-    };
+    const configHome = useTempDirs('bb-xdg-');
 
     it('written on, removed off, in $XDG_CONFIG_HOME/autostart, starting the executable with --hidden', async () => {
       const env = { XDG_CONFIG_HOME: await configHome() };
