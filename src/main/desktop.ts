@@ -177,5 +177,9 @@ export async function startDesktop(ports: DesktopPorts): Promise<Desktop | null>
   const state = await app.start();
   log(`Started: ${state.status}: ${state.message}`);
   if (!startsHidden(ports.argv, lifecycle.wasOpenedAtLogin())) await window.open();
+  else if (state.status === 'needs-sign-in') {
+    // Started in the tray (at login): nothing on screen would say that requests answer 401.
+    ports.notify({ kind: 'sign-in-needed', title: 'Sign in to Bedrock Bridge', body: 'Requests are refused until you sign in: choose Sign in… in the tray menu.' });
+  }
   return { app, window, act };
 }

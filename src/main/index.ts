@@ -21,7 +21,8 @@ const dataDirectory = defaultDataDirectory(process.env);
 app.setName(APP_NAME);
 // userData also holds Electron's single-instance lock: one app per data directory, like the ledger.
 app.setPath('userData', dataDirectory);
-if (process.platform !== 'darwin') app.setAppLogsPath(path.join(dataDirectory, 'logs'));
+// macOS: ~/Library/Logs/Bedrock Bridge; elsewhere next to the data.
+app.setAppLogsPath(process.platform === 'darwin' ? undefined : path.join(dataDirectory, 'logs'));
 // Closing the window hides it; the app lives in the tray until Quit.
 app.on('window-all-closed', () => {});
 

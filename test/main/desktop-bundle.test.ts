@@ -213,6 +213,8 @@ describe('desktop main bundle under the fake electron', { timeout: 180_000 }, ()
     const home = newHome();
     const first = launch(home, ['--hidden']);
     await statusIs(first.desktop, /^Sign-in needed$/);
+    // Started in the tray only: a notification says sign-in is needed.
+    assert.match(String((await first.desktop.waitFor('notification', (r) => r.type === 'notification')).title), /sign in/i);
     const second = launch(home, [], first.env).desktop;
     assert.equal(await second.exit, 0);
     assert.equal(second.reports.some((r) => r.type === 'tray-created'), false, 'the second launch made no tray');
