@@ -138,7 +138,8 @@ export async function startDesktop(ports: DesktopPorts): Promise<Desktop | null>
     render();
     void window.follow();
   });
-  tray.onClick(() => void window.open());
+  // macOS opens the menu on click; elsewhere a click (where the tray reports one) opens the window.
+  if (ports.platform !== 'darwin') tray.onClick(() => void window.open());
   lifecycle.onSecondInstance(() => {
     log('A second launch: showing the window');
     void window.open();
