@@ -57,7 +57,7 @@ try {
     }
   }
 } finally {
-  rmSync(path.dirname(path.dirname(bundle)), { recursive: true, force: true });
+  rmSync(bundle.appPath, { recursive: true, force: true });
 }
 
 const list = (values: number[], digits: number) => values.map((value) => value.toFixed(digits)).join(', ');

@@ -14,7 +14,7 @@ import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
 import { createIdentityCenterEmulator, type IdentityCenterControl } from '../../src/emulator/identity-center.ts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
-import { buildDesktopBundle, desktopEnv, type DesktopProcess, launchDesktop, type TrayMenuReportItem } from '../support/desktop-process.ts';
+import { buildDesktopBundle, type DesktopBundle, desktopEnv, type DesktopProcess, launchDesktop, type TrayMenuReportItem } from '../support/desktop-process.ts';
 import { identityCenterServeEnv } from '../support/serve-process.ts';
 
 const ICONS = new URL('../../build/tray/', import.meta.url).pathname;
@@ -58,7 +58,7 @@ async function chat(baseUrl: string, apiKey: string, model?: string): Promise<{ 
 }
 
 describe('desktop main bundle under the fake electron', { timeout: 180_000 }, () => {
-  let bundle: string;
+  let bundle: DesktopBundle;
   let emulator: RunningEmulator;
   let identityCenter: IdentityCenterControl;
   const homes: string[] = [];
@@ -102,7 +102,7 @@ describe('desktop main bundle under the fake electron', { timeout: 180_000 }, ()
     for (const desktop of running) if (desktop.child.exitCode === null) desktop.child.kill('SIGKILL');
     await emulator?.close();
     for (const home of homes) rmSync(home, { recursive: true, force: true });
-    rmSync(path.dirname(path.dirname(bundle)), { recursive: true, force: true });
+    rmSync(bundle.appPath, { recursive: true, force: true });
   });
 
   it('signs in from the tray, serves a chat request, switches the default model from the tray (persisted), and quits with the ledger flushed; a restart keeps sign-in and API key', async () => {

@@ -1,11 +1,12 @@
 /**
  * Runs the BUILT Electron main bundle under plain Node with the fake `electron`
  * (./fake-electron-hooks.ts), as its own process, and follows what it does through the fake's
- * reports. `buildDesktopBundle()` builds dist/main + dist/preload into a directory of the test's own.
+ * reports. `buildDesktopBundle()` builds dist/main + dist/preload into an app folder of the test's own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildEntries } from '../../scripts/build.ts';
 import type { FakeCommand, FakeReport } from './fake-electron.ts';
@@ -14,12 +15,25 @@ import { cleanEnv } from './serve-process.ts';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const HOOKS = new URL('./fake-electron-hooks.ts', import.meta.url).pathname;
 
-/** Builds the main and preload bundles under dist/ (inside the repository, so `node_modules` resolves); returns main's path. */
-export async function buildDesktopBundle(name: string): Promise<string> {
-  const outRoot = path.join(ROOT, 'dist', `.test-${name}-${process.pid}`);
-  mkdirSync(outRoot, { recursive: true });
-  await buildEntries(['main', 'preload'], outRoot);
-  return path.join(outRoot, 'main', 'index.js');
+export interface DesktopBundle {
+  /** dist/main/index.js of the app. */
+  main: string;
+  /** The app's folder (what app.getAppPath() answers), laid out as in the packaged asar. */
+  appPath: string;
+}
+
+/**
+ * Builds the main and preload bundles into a temporary app folder laid out as electron-builder packs
+ * it (dist/main, dist/preload, package.json; no node_modules, so a dependency left out of the bundle
+ * fails here as it would in the app), with the repository's build/ (tray icons) and dist/renderer.
+ */
+export async function buildDesktopBundle(name: string): Promise<DesktopBundle> {
+  const appPath = mkdtempSync(path.join(tmpdir(), `bb-app-${name}-`));
+  await buildEntries(['main', 'preload'], path.join(appPath, 'dist'));
+  copyFileSync(path.join(ROOT, 'package.json'), path.join(appPath, 'package.json'));
+  symlinkSync(path.join(ROOT, 'build'), path.join(appPath, 'build'));
+  if (existsSync(path.join(ROOT, 'dist', 'renderer'))) symlinkSync(path.join(ROOT, 'dist', 'renderer'), path.join(appPath, 'dist', 'renderer'));
+  return { main: path.join(appPath, 'dist', 'main', 'index.js'), appPath };
 }
 
 export interface TrayMenuReportItem {
@@ -62,8 +76,11 @@ export function desktopEnv(home: string, base: NodeJS.ProcessEnv = cleanEnv(home
   };
 }
 
-export function launchDesktop(bundle: string, args: string[], env: NodeJS.ProcessEnv): DesktopProcess {
-  const child = spawn(process.execPath, ['--import', HOOKS, bundle, ...args], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+export function launchDesktop(bundle: DesktopBundle, args: string[], env: NodeJS.ProcessEnv): DesktopProcess {
+  const child = spawn(process.execPath, ['--import', HOOKS, bundle.main, ...args], {
+    env: { ...env, FAKE_ELECTRON_APP_PATH: bundle.appPath },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   const reports: FakeReport[] = [];
   const waiters = new Set<{ predicate: (report: FakeReport) => boolean; resolve: (report: FakeReport) => void }>();
   let text = '';
