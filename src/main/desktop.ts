@@ -140,10 +140,12 @@ export async function startDesktop(ports: DesktopPorts): Promise<Desktop | null>
   });
   // macOS opens the menu on click; elsewhere a click (where the tray reports one) opens the window.
   if (ports.platform !== 'darwin') tray.onClick(() => void window.open());
-  lifecycle.onSecondInstance(() => {
-    log('A second launch: showing the window');
+  const showOnRelaunch = () => {
+    log('Launched again: showing the window');
     void window.open();
-  });
+  };
+  lifecycle.onSecondInstance(showOnRelaunch);
+  lifecycle.onActivate(showOnRelaunch);
 
   let stopped = false;
   let stopping = false;

@@ -153,6 +153,7 @@ export function electronPorts(electron: ElectronModule, options: ElectronPortsOp
     lifecycle: {
       requestSingleInstanceLock: () => app.requestSingleInstanceLock(),
       onSecondInstance: (listener) => app.on('second-instance', () => listener()),
+      onActivate: (listener) => app.on('activate', () => listener()),
       onBeforeQuit: (listener) => app.on('before-quit', listener),
       quit: () => app.quit(),
       exit: (code) => app.exit(code),

@@ -11,6 +11,8 @@ export interface LifecyclePort {
   /** False when another instance holds the lock: that one shows its window, this one quits. */
   requestSingleInstanceLock(): boolean;
   onSecondInstance(listener: () => void): void;
+  /** macOS: the app was opened again while running (Finder, Spotlight), which is not a second instance there. */
+  onActivate(listener: () => void): void;
   /** Quit from the tray, ⌘Q, the OS (log out): preventDefault() keeps the app alive until it has stopped. */
   onBeforeQuit(listener: (event: { preventDefault(): void }) => void): void;
   /** Runs the quit sequence (before-quit first). */
