@@ -145,7 +145,6 @@ export async function startDesktop(ports: DesktopPorts): Promise<Desktop | null>
     void window.open();
   };
   lifecycle.onSecondInstance(showOnRelaunch);
-  lifecycle.onActivate(showOnRelaunch);
 
   let stopped = false;
   let stopping = false;
@@ -179,6 +178,8 @@ export async function startDesktop(ports: DesktopPorts): Promise<Desktop | null>
   render();
   const state = await app.start();
   log(`Started: ${state.status}: ${state.message}`);
+  // Only now: macOS also sends 'activate' for the launch itself, which must not open a --hidden app.
+  lifecycle.onActivate(showOnRelaunch);
   if (!startsHidden(ports.argv, lifecycle.wasOpenedAtLogin())) await window.open();
   else if (state.status === 'needs-sign-in') {
     // Started in the tray (at login): nothing on screen would say that requests answer 401.
