@@ -29,8 +29,14 @@ app.on('window-all-closed', () => {});
 await app.whenReady();
 const log = fileLog(app.getPath('logs'));
 try {
-  const { configName, ...storeOptions } = settingsStoreOptions(path.join(dataDirectory, `${SETTINGS_CONFIG_NAME}.json`));
-  const settingsStore = new ElectronStore<Record<string, unknown>>({ ...storeOptions, name: configName });
+  const settingsFile = path.join(dataDirectory, `${SETTINGS_CONFIG_NAME}.json`);
+  const { configName, ...storeOptions } = settingsStoreOptions(settingsFile);
+  let settingsStore: ElectronStore<Record<string, unknown>>;
+  try {
+    settingsStore = new ElectronStore<Record<string, unknown>>({ ...storeOptions, name: configName });
+  } catch (error) {
+    throw new Error(`Settings file ${settingsFile} cannot be used: ${messageOf(error)}`);
+  }
   await startDesktop(
     electronPorts(electron, {
       dataDirectory,

@@ -287,6 +287,19 @@ describe('desktop main bundle under the fake electron', { timeout: 180_000 }, ()
     assert.equal(await quit(first), 0);
   });
 
+  it('a settings file it cannot use: an error box naming the file and why, exit 1, the file left as it was', async () => {
+    for (const content of ['{"port": "eighty"}', '{"port": 8741,']) {
+      const home = newHome();
+      writeFileSync(path.join(home, 'settings.json'), content);
+      const { desktop } = launch(home);
+      const box = await desktop.waitFor('error box', (r) => r.type === 'error-box');
+      assert.equal(box.title, 'Bedrock Bridge cannot start');
+      assert.match(String(box.content), /settings\.json/);
+      assert.equal(await desktop.exit, 1);
+      assert.equal(readFileSync(path.join(home, 'settings.json'), 'utf8'), content);
+    }
+  });
+
   it('Start at login (Linux): off by default; the tray writes and removes the XDG autostart entry with --hidden', async () => {
     const home = newHome();
     const { desktop, env } = launch(home, ['--hidden'], desktopEnv(home, identityCenterServeEnv(home, emulator.url, { APPIMAGE: '/opt/Bedrock Bridge.AppImage' })));
