@@ -115,9 +115,9 @@ class FakeApp extends EventEmitter {
     singleton.unref();
     return true;
   }
-  getLoginItemSettings(options: { args?: string[] } = {}): { openAtLogin: boolean; wasOpenedAtLogin: boolean } {
-    const sameArgs = JSON.stringify(options.args ?? []) === JSON.stringify(loginItem.args);
-    return { openAtLogin: loginItem.openAtLogin && (process.platform !== 'win32' || sameArgs), wasOpenedAtLogin: false };
+  /** macOS/Windows only in Electron (test/main/login-item.test.ts covers Windows' args matching); Linux uses XDG autostart. */
+  getLoginItemSettings(): { openAtLogin: boolean; wasOpenedAtLogin: boolean } {
+    return { openAtLogin: loginItem.openAtLogin, wasOpenedAtLogin: false };
   }
   setLoginItemSettings(settings: { openAtLogin: boolean; args?: string[] }): void {
     loginItem = { openAtLogin: settings.openAtLogin, args: settings.args ?? [] };
