@@ -4,22 +4,15 @@
  * Everything Electron comes in through DesktopPorts (src/main/ports.ts).
  */
 import { createServer } from 'node:net';
-import type { BridgeApp, LoginItemPort } from '../app/types.ts';
+import type { LoginItemPort } from '../app/types.ts';
 import { messageOf } from '../core/error-message.ts';
 import { safeStorageApiKeyStore } from './api-key-store.ts';
 import { EMULATOR_FLAG, startsHidden } from './launch-options.ts';
 import type { DesktopPorts } from './ports.ts';
 import { trayIconFile } from './tray-icon.ts';
 import { type TrayAction, trayIconState, trayMenu, trayTooltip } from './tray-menu.ts';
-import { windowController, type WindowController } from './window-controller.ts';
+import { windowController } from './window-controller.ts';
 import { mayOpenExternally } from './window-policy.ts';
-
-export interface Desktop {
-  app: BridgeApp;
-  window: WindowController;
-  /** Runs a tray action as a click would (the Electron adapter and tests). */
-  act(action: TrayAction): Promise<void>;
-}
 
 /**
  * Quitting drains requests, flushes the ledger and makes one final audit sync, each bounded by the
@@ -39,12 +32,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Null when another instance runs: it shows its window and this process quits. */
-export async function startDesktop(ports: DesktopPorts): Promise<Desktop | null> {
+/** Runs until Quit. When another instance runs, that one shows its window and this process exits. */
+export async function startDesktop(ports: DesktopPorts): Promise<void> {
   const { lifecycle } = ports;
   if (!lifecycle.requestSingleInstanceLock()) {
     lifecycle.exit(0);
-    return null;
+    return;
   }
   if (ports.platform === 'darwin') lifecycle.hideDock();
   lifecycle.setApplicationMenu();
@@ -185,5 +178,4 @@ export async function startDesktop(ports: DesktopPorts): Promise<Desktop | null>
     // Started in the tray (at login): nothing on screen would say that requests answer 401.
     ports.notify({ kind: 'sign-in-needed', title: 'Sign in to Bedrock Bridge', body: 'Requests are refused until you sign in: choose Sign in… in the tray menu.' });
   }
-  return { app, window, act };
 }
