@@ -3,8 +3,11 @@
  * `electron` (plain Node, so Electron's own ~100 MB of Chromium processes are not in these figures),
  * launched `--hidden --emulator` (tray only, the built-in emulator: no sign-in to wait for).
  *  1. time to ready: spawn -> tray status "Serving on port N";
- *  2. idle RSS of that process 3 s after ready, and after one chat request.
+ *  2. idle RSS of that process 3 s after ready, and after one chat request;
+ *  3. for scale, the RSS of the harness alone: Node with the fake `electron` loaded (its TypeScript is
+ *     type-stripped at load, which costs memory the real app does not pay).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -60,8 +63,14 @@ try {
   rmSync(bundle.appPath, { recursive: true, force: true });
 }
 
+const HOOKS = new URL('../support/fake-electron-hooks.ts', import.meta.url).pathname;
+const harness = Number(
+  execFileSync(process.execPath, ['--import', HOOKS, '--input-type=module', '-e', "await import('electron'); setTimeout(() => { console.log(process.memoryUsage().rss); process.exit(0); }, 2000);"]).toString(),
+) / 1024 / 1024;
+
 const list = (values: number[], digits: number) => values.map((value) => value.toFixed(digits)).join(', ');
 console.log(`desktop main bundle under the fake electron, --hidden --emulator, ${RUNS} launches:`);
 console.log(`  time to ready (spawn -> serving in the tray): median ${median(ready).toFixed(0)} ms  [${list(ready, 0)}]`);
 console.log(`  idle RSS 3 s after ready:                     median ${median(idle).toFixed(1)} MiB  [${list(idle, 1)}]`);
 console.log(`  RSS after one chat request:                   median ${median(afterRequest).toFixed(1)} MiB  [${list(afterRequest, 1)}]`);
+console.log(`  the harness alone (Node + fake electron):     ${harness.toFixed(1)} MiB`);
