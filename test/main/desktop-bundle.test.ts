@@ -300,7 +300,7 @@ describe('desktop main bundle under the fake electron', { timeout: 180_000 }, ()
     }
   });
 
-  it('Start at login (Linux): off by default; the tray writes and removes the XDG autostart entry with --hidden', async () => {
+  it('Start at login (Linux): off by default; the tray writes and removes the XDG autostart entry with --hidden; Open logs folder', async () => {
     const home = newHome();
     const { desktop, env } = launch(home, ['--hidden'], desktopEnv(home, identityCenterServeEnv(home, emulator.url, { APPIMAGE: '/opt/Bedrock Bridge.AppImage' })));
     const entry = path.join(env.XDG_CONFIG_HOME!, 'autostart', 'bedrock-bridge.desktop');
@@ -314,6 +314,11 @@ describe('desktop main bundle under the fake electron', { timeout: 180_000 }, ()
     click(desktop, 'Start at login');
     await off;
     assert.equal(existsSync(entry), false);
+
+    const opened = desktop.next('logs folder', (r) => r.type === 'open-path');
+    click(desktop, 'Open logs folder');
+    assert.equal((await opened).path, path.join(home, 'logs'));
+    assert.match(readFileSync(path.join(home, 'logs', 'main.log'), 'utf8'), /Tray: set-start-at-login\n[\s\S]*Start at login: on/);
     assert.equal(await quit(desktop), 0);
   });
 });
