@@ -1,5 +1,5 @@
 /**
- * Draws the tray menu of each state as the user would see it (an HTML rendering of the template,
+ * Draws the tray menu of each state (and the window while nothing listens) as the user would see it (an HTML rendering of the template,
  * screenshotted in Debian's chromium) into test/artifacts/tray-menu-<state>.png, to be looked at.
  * The assertions are on the rendered page: what a user reads, not the template.
  */
@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { trayIconFile } from '../../src/main/tray-icon.ts';
 import { type TrayMenuItem, trayIconState, trayMenu, trayTooltip } from '../../src/main/tray-menu.ts';
+import { notServingPage } from '../../src/main/window-policy.ts';
 import { STATES } from './app-states.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -55,6 +56,17 @@ describe('tray menu pictures', { skip: existsSync(CHROMIUM) ? false : `no chromi
     browser = await chromium.launch({ executablePath: CHROMIUM });
   });
   after(() => browser?.close());
+
+  it('the window while nothing listens (port in use)', async () => {
+    const tab = await browser.newPage({ viewport: { width: 420, height: 640 } });
+    try {
+      await tab.goto(notServingPage(STATES['port-in-use']));
+      assert.equal(await tab.locator('h1').textContent(), 'Port 8741 is in use');
+      await tab.screenshot({ path: `${ARTIFACTS}window-not-serving.png` });
+    } finally {
+      await tab.close();
+    }
+  });
 
   for (const name of Object.keys(STATES).filter((state) => state !== 'stopped')) {
     it(name, async () => {
