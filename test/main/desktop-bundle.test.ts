@@ -209,6 +209,20 @@ describe('desktop main bundle under the fake electron', { timeout: 180_000 }, ()
     assert.equal(await quit(desktop), 0);
   });
 
+  it("Linux without a secret store (safeStorage 'basic_text'): nothing secret is written, the log says tokens stay in memory", async () => {
+    const home = newHome();
+    const env = { ...desktopEnv(home, identityCenterServeEnv(home, emulator.url)), FAKE_SAFE_STORAGE_BACKEND: 'basic_text' };
+    const { desktop } = launch(home, ['--hidden'], env);
+    await statusIs(desktop, /^Sign-in needed$/);
+    click(desktop, 'Sign in…');
+    await approve(String((await desktop.waitFor('verification page', (r) => r.type === 'open-external')).url), 'ivan');
+    await statusIs(desktop, /^Serving on port \d+$/);
+    assert.equal(await quit(desktop), 0);
+    assert.equal(existsSync(path.join(home, 'secrets.enc')), false);
+    assert.equal(existsSync(path.join(home, 'api-key.enc')), false);
+    assert.match(readFileSync(path.join(home, 'logs', 'main.log'), 'utf8'), /basic_text.*kept in memory only/);
+  });
+
   it('a second launch shows the first one\'s window and quits', async () => {
     const home = newHome();
     const first = launch(home, ['--hidden']);
