@@ -100,22 +100,24 @@ const ENTRIES: Entry[] = [
   },
 ];
 
-/** An output path under dist/ moved under `outRoot` (tests build a bundle of their own there). */
-function relocated(file: string | undefined, outRoot: string | undefined): string | undefined {
-  return file && outRoot ? path.join(outRoot, path.relative(path.join(root, 'dist'), file)) : file;
-}
-
-export async function buildEntries(names?: readonly string[], outRoot?: string): Promise<void> {
+export async function buildEntries(names?: readonly string[]): Promise<void> {
   const selected = names ? ENTRIES.filter((entry) => names.includes(entry.name)) : ENTRIES;
   if (names && selected.length !== names.length) throw new Error(`unknown entry in ${names.join(',')}; known: ${ENTRIES.map((e) => e.name).join(', ')}`);
   for (const entry of selected) {
     const startedAt = performance.now();
-    const options = { ...entry.options, outdir: relocated(entry.options.outdir, outRoot), outfile: relocated(entry.options.outfile, outRoot) };
-    const result = await build({ ...NODE_DEFAULTS, ...options });
+    const result = await build({ ...NODE_DEFAULTS, ...entry.options });
     const outputs = Object.entries(result.metafile?.outputs ?? {}).filter(([file]) => /\.c?js$/.test(file));
     const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
     process.stderr.write(`build: ${entry.name}: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${Math.round(performance.now() - startedAt)} ms\n`);
   }
+}
+
+/** One entry's complete esbuild options with its output moved from dist/ to `outRoot` (tests build an app folder of their own). */
+export function entryBuildOptions(name: string, outRoot: string): BuildOptions {
+  const entry = ENTRIES.find((candidate) => candidate.name === name);
+  if (!entry) throw new Error(`unknown entry ${name}`);
+  const moved = (file: string | undefined) => (file ? path.join(outRoot, path.relative(path.join(root, 'dist'), file)) : undefined);
+  return { ...NODE_DEFAULTS, ...entry.options, outdir: moved(entry.options.outdir), outfile: moved(entry.options.outfile), logLevel: 'error' };
 }
 
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildEntries } from '../../scripts/build.ts';
+import { build } from 'esbuild';
+import { entryBuildOptions } from '../../scripts/build.ts';
 import type { FakeCommand, FakeReport } from './fake-electron.ts';
 import { cleanEnv } from './serve-process.ts';
 
@@ -29,7 +30,7 @@ export interface DesktopBundle {
  */
 export async function buildDesktopBundle(name: string): Promise<DesktopBundle> {
   const appPath = mkdtempSync(path.join(tmpdir(), `bb-app-${name}-`));
-  await buildEntries(['main', 'preload'], path.join(appPath, 'dist'));
+  for (const entry of ['main', 'preload']) await build(entryBuildOptions(entry, path.join(appPath, 'dist')));
   copyFileSync(path.join(ROOT, 'package.json'), path.join(appPath, 'package.json'));
   symlinkSync(path.join(ROOT, 'build'), path.join(appPath, 'build'));
   if (existsSync(path.join(ROOT, 'dist', 'renderer'))) symlinkSync(path.join(ROOT, 'dist', 'renderer'), path.join(appPath, 'dist', 'renderer'));
