@@ -1,7 +1,8 @@
 /**
- * The Electron objects the desktop shell uses, as small interfaces. src/main/electron-ports.ts makes
- * them from the real `electron` module; tests run src/main/desktop.ts (and the built bundle, under a
- * fake `electron`) without the Electron binary.
+ * The Electron objects the desktop shell uses, as small interfaces: src/main/desktop.ts knows only
+ * these, src/main/electron-ports.ts makes them from the real `electron` module. Any other maker (a
+ * test's stubs) runs the shell without the Electron binary; the repository's tests run the built
+ * bundle under a fake `electron` module instead (test/support/fake-electron.ts).
  */
 import type { AppNotification, BridgeApp, BridgeAppOptions, LoginItemPort, SettingsStore, UiCookie } from '../app/types.ts';
 import type { SafeStorageLike } from '../credentials/vault.ts';
