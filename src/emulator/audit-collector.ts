@@ -1,22 +1,13 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import {
-  AUDIENCE_HEADER,
-  decodeIdentityProof,
-  GET_CALLER_IDENTITY_BODY,
-  IDENTITY_HEADER,
-  resolveStsEndpoint,
-  signedHeadersOf,
-  stsProofUrl,
-  userFromArn,
-} from '../usage/identity-proof.ts';
 import { nestsDeeperThan } from '../core/json-text.ts';
+import { auditPostSchema as bodySchema, MAX_BODY_DEPTH, recordIssue, wireRecordSchema, type CollectedWireRecord } from '../usage/wire-record-schema.ts';
+import { IDENTITY_HEADER, resolveStsEndpoint, stsProofUrl } from '../usage/identity-proof.ts';
+import { verifyIdentityProof } from '../usage/identity-proof-verifier.ts';
 
 /**
  * The org's central audit endpoint, as a test double that follows the contract exactly
@@ -27,44 +18,6 @@ import { nestsDeeperThan } from '../core/json-text.ts';
  */
 
 export const DEFAULT_USAGE_PATH = '/usage';
-export const MAX_RECORDS_PER_POST = 500;
-/** A batch is `{client, records: [flat objects]}`: anything nested deeper is refused (it overflowed JSON.stringify). */
-const MAX_BODY_DEPTH = 32;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isoDate = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO-8601 date');
-const count = z.number().int().nonnegative();
-
-/** What the collector accepts as a record (src/usage/usage-record.ts WireUsageRecord). */
-export const wireRecordSchema = z.strictObject({
-  id: z.string().regex(UUID, 'id must be a UUID'),
-  started_at: isoDate,
-  ended_at: isoDate,
-  user: z.string().max(512).nullable(),
-  identity_source: z.enum(['env', 'aws-profile', 'identity-center', 'org-gateway']).nullable(),
-  client: z.string().max(1024).nullable(),
-  route: z.string().min(1).max(256),
-  requested_model: z.string().max(2048).nullable(),
-  model_id: z.string().max(2048).nullable(),
-  region: z.string().min(1).max(64),
-  input_tokens: count,
-  output_tokens: count,
-  cache_read_tokens: count,
-  cache_write_tokens: count,
-  latency_ms: z.number().nonnegative(),
-  time_to_first_token_ms: z.number().nonnegative().nullable(),
-  status: z.number().int().min(100).max(599),
-  error_type: z.string().max(256).nullable(),
-  stream: z.boolean(),
-  cost_usd: z.number().nonnegative().nullable(),
-});
-
-export type CollectedWireRecord = z.infer<typeof wireRecordSchema>;
-
-const bodySchema = z.object({
-  client: z.record(z.string(), z.unknown()),
-  records: z.array(z.looseObject({ id: z.string().min(1).max(128) })).max(MAX_RECORDS_PER_POST),
-});
 
 export type InjectedFault =
   /** Answer with this status (and Retry-After) without looking at the records. */
@@ -168,32 +121,6 @@ function normalizeUrl(value: string): string {
 /** Injected delays do not keep a test process alive. */
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** Sends the proof's request to STS exactly as signed; returns status and body text. */
-function replayToSts(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  const outgoing: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name === 'content-length' || name === 'connection' || name === 'transfer-encoding') continue;
-    outgoing[name] = value;
-  }
-  outgoing['content-length'] = String(Buffer.byteLength(body));
-  return new Promise((resolve, reject) => {
-    const req = send(
-      { protocol: target.protocol, hostname: target.hostname, port: target.port || undefined, method: 'POST', path: '/', headers: outgoing, timeout: timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('STS did not answer in time')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 function dropConnection(c: Context): boolean {
   const env = c.env as { incoming?: { socket?: { destroy(): void }; stream?: { close(code?: number): void } } } | undefined;
   const socket = env?.incoming?.socket;
@@ -248,27 +175,8 @@ export function createAuditCollector(options: AuditCollectorOptions = {}): Audit
   async function authenticate(c: Context): Promise<{ user: string } | { error: string }> {
     const proofHeader = c.req.header(IDENTITY_HEADER);
     if (proofHeader) {
-      const proof = decodeIdentityProof(proofHeader);
-      if (!proof) return { error: 'malformed identity proof' };
-      if (proof.url !== stsUrl) return { error: 'identity proof names another STS endpoint' };
-      if (proof.body !== GET_CALLER_IDENTITY_BODY) return { error: 'identity proof is not a GetCallerIdentity call' };
-      const expected = audiences ?? [normalizeUrl(c.req.url)];
-      const audience = proof.headers[AUDIENCE_HEADER];
-      if (!audience || !expected.includes(normalizeUrl(audience))) return { error: 'identity proof audience is not this endpoint' };
-      if (!signedHeadersOf(proof.headers.authorization).includes(AUDIENCE_HEADER)) return { error: 'identity proof audience header is not signed' };
-      let answer: { status: number; body: string };
-      try {
-        answer = await replayToSts(proof.url, proof.headers, proof.body, options.stsTimeoutMs ?? 10_000);
-      } catch {
-        return { error: 'STS could not be reached to verify the identity proof' };
-      }
-      if (answer.status !== 200) {
-        const code = /<Code>([^<]+)<\/Code>/.exec(answer.body)?.[1] ?? String(answer.status);
-        return { error: `STS refused the identity proof (${code})` };
-      }
-      const arn = /<Arn>([^<]+)<\/Arn>/.exec(answer.body)?.[1];
-      const user = arn ? userFromArn(arn) : null;
-      return user ? { user } : { error: 'STS answered without a usable ARN' };
+      const verified = await verifyIdentityProof(proofHeader, { stsUrl, audiences: audiences ?? [normalizeUrl(c.req.url)], timeoutMs: options.stsTimeoutMs ?? 10_000 });
+      return 'error' in verified ? verified : { user: verified.user };
     }
     const authorization = c.req.header('authorization');
     const bearer = authorization && /^Bearer\s+(.+)$/i.exec(authorization)?.[1];
@@ -376,8 +284,7 @@ export function createAuditCollector(options: AuditCollectorOptions = {}): Audit
         }
         const parsed = wireRecordSchema.safeParse(raw);
         if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          const reason = `invalid record: ${issue ? `${issue.path.join('.') || '(record)'}: ${issue.message}` : 'invalid'}`;
+          const reason = recordIssue(parsed.error);
           rejected.push({ id: raw.id, reason });
           insertRejection.run(raw.id, reason, receivedAt);
           continue;
