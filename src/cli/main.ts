@@ -47,6 +47,7 @@ const COMMANDS: Record<string, { summary: string; run: CommandRunner | null }> =
   logout: { summary: 'Sign out and forget the stored session', run: optionalCommand('./auth-commands.ts', 'logout') },
   status: { summary: 'Show who is signed in and where credentials come from', run: optionalCommand('./auth-commands.ts', 'status') },
   usage: { summary: 'Show what you spent, by model and day', run: optionalCommand('./usage-command.ts', 'usage') },
+  org: { summary: "Run your organisation's gateway (org serve) and see who spent what (org report)", run: optionalCommand('./org-command.ts', 'org') },
 };
 
 function version(): string {

@@ -9,13 +9,75 @@ import type { SigV4FailureReason } from './sigv4.ts';
  * GetCallerIdentity: the Identity Center user's name is the assumed-role session name, and the
  * audit collector replays a signed GetCallerIdentity (with a signed `x-bedrock-bridge-audience`
  * header) here to learn who sent usage. AssumeRole, so that AWS CLI role profiles (`role_arn` +
- * `source_profile`) run through the SDK's own role assumer: any known caller may assume any role,
- * and gets session credentials named after RoleSessionName.
+ * `source_profile`) run through the SDK's own role assumer and the org gateway's credentials broker
+ * can be tested: any known caller may assume any role, and gets session credentials named after
+ * RoleSessionName. DurationSeconds, SourceIdentity, session tags and the session policy are checked
+ * as STS checks them, and each session is reported to `onAssumeRole`.
  */
 const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
 export interface StsEmulatorOptions {
   now?: () => number;
+  /** The role's MaxSessionDuration (3600 to 43200). Default 3600, as IAM creates roles. */
+  maxSessionDurationSeconds?: number;
+  /** Trust policy conditions: AssumeRole without SourceIdentity is AccessDenied (sts:SourceIdentity required). */
+  requireSourceIdentity?: boolean;
+  /** Sees every session issued. */
+  onAssumeRole?: (session: AssumedRoleSession) => void;
+}
+
+export interface AssumedRoleSession {
+  roleArn: string;
+  sessionName: string;
+  sourceIdentity: string | null;
+  tags: Record<string, string>;
+  /** The parsed session policy, or null without one. */
+  policy: unknown;
+  durationSeconds: number;
+  accessKeyId: string;
+}
+
+const STS_NAME = /^[\w+=,.@-]{2,64}$/;
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const MAX_PACKED_POLICY_CHARS = 2048;
+
+type Checked<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+/** Tags.member.N.Key / Tags.member.N.Value, checked as STS does. */
+function sessionTags(params: URLSearchParams): Checked<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (let n = 1; params.has(`Tags.member.${n}.Key`); n += 1) {
+    const key = params.get(`Tags.member.${n}.Key`) ?? '';
+    const value = params.get(`Tags.member.${n}.Value`) ?? '';
+    if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key) || key.toLowerCase().startsWith('aws:')) {
+      return { ok: false, code: 'ValidationError', message: `Tag key ${JSON.stringify(key)} is not valid` };
+    }
+    if (value.length > 256 || !TAG_TEXT.test(value)) return { ok: false, code: 'ValidationError', message: `Tag value for ${key} is not valid` };
+    if (seen.has(key.toLowerCase())) return { ok: false, code: 'ValidationError', message: 'Duplicate tag keys found. Please note that Tag keys are case insensitive.' };
+    seen.add(key.toLowerCase());
+    tags[key] = value;
+  }
+  if (seen.size > 50) return { ok: false, code: 'ValidationError', message: 'Tags: at most 50 session tags' };
+  return { ok: true, value: tags };
+}
+
+function sessionPolicy(raw: string | null): Checked<unknown> {
+  if (raw === null) return { ok: true, value: null };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { ok: false, code: 'MalformedPolicyDocument', message: 'The policy is not valid JSON' };
+  }
+  const statements = (parsed as { Statement?: unknown } | null)?.Statement;
+  if (!parsed || typeof parsed !== 'object' || !(Array.isArray(statements) || (statements && typeof statements === 'object'))) {
+    return { ok: false, code: 'MalformedPolicyDocument', message: 'The policy has no Statement' };
+  }
+  if (JSON.stringify(parsed).length > MAX_PACKED_POLICY_CHARS) {
+    return { ok: false, code: 'PackedPolicyTooLarge', message: 'Packed size of the policy exceeds the limit.' };
+  }
+  return { ok: true, value: parsed };
 }
 
 export interface CallerIdentity {
@@ -70,17 +132,39 @@ const STS_FAILURES: Record<SigV4FailureReason, [number, string]> = {
 };
 
 /** `arn:aws:iam::123456789012:role/Name` -> session credentials for `arn:aws:sts::123456789012:assumed-role/Name/<session>`. */
-function assumeRole(registry: CredentialRegistry, params: URLSearchParams, requestId: ReturnType<typeof randomUUID>): Response {
-  const role = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(params.get('RoleArn') ?? '');
+function assumeRole(registry: CredentialRegistry, params: URLSearchParams, requestId: ReturnType<typeof randomUUID>, options: StsEmulatorOptions): Response {
+  const roleArn = params.get('RoleArn') ?? '';
+  const role = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
   const sessionName = params.get('RoleSessionName') ?? '';
-  if (!role || !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+  if (!role || !STS_NAME.test(sessionName)) {
     return stsErrorResponse(400, 'ValidationError', 'RoleArn must be an IAM role ARN and RoleSessionName 2-64 characters', requestId);
   }
+  const maxDuration = options.maxSessionDurationSeconds ?? 3600;
+  const duration = params.has('DurationSeconds') ? Number(params.get('DurationSeconds')) : 3600;
+  if (!Number.isInteger(duration) || duration < 900) {
+    return stsErrorResponse(400, 'ValidationError', 'DurationSeconds must be an integer of at least 900', requestId);
+  }
+  if (duration > maxDuration) {
+    return stsErrorResponse(400, 'ValidationError', `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`, requestId);
+  }
+  const sourceIdentity = params.get('SourceIdentity');
+  if (sourceIdentity !== null && (!STS_NAME.test(sourceIdentity) || sourceIdentity.toLowerCase().startsWith('aws:'))) {
+    return stsErrorResponse(400, 'ValidationError', 'SourceIdentity must be 2-64 characters of [\\w+=,.@-]', requestId);
+  }
+  if (sourceIdentity === null && options.requireSourceIdentity) {
+    return stsErrorResponse(403, 'AccessDenied', `Not authorized to perform sts:AssumeRole on ${roleArn} without sts:SourceIdentity`, requestId);
+  }
+  const tags = sessionTags(params);
+  if (!tags.ok) return stsErrorResponse(400, tags.code, tags.message, requestId);
+  const policy = sessionPolicy(params.get('Policy'));
+  if (!policy.ok) return stsErrorResponse(400, policy.code, policy.message, requestId);
+
   const assumedRoleArn = `arn:aws:sts::${role[1]}:assumed-role/${role[2]}`;
-  const issued = registry.issue(sessionName, assumedRoleArn, (Number(params.get('DurationSeconds')) || 3600) * 1000);
+  const issued = registry.issue(sessionName, assumedRoleArn, duration * 1000);
+  options.onAssumeRole?.({ roleArn, sessionName, sourceIdentity, tags: tags.value, policy: policy.value, durationSeconds: duration, accessKeyId: issued.accessKeyId });
   const identity = callerIdentityOf({ user: sessionName, assumedRoleArn });
   return xml(
-    `<AssumeRoleResponse xmlns="${XMLNS}"><AssumeRoleResult><Credentials><AccessKeyId>${issued.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(issued.secretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(issued.sessionToken)}</SessionToken><Expiration>${issued.expiration.toISOString()}</Expiration></Credentials><AssumedRoleUser><Arn>${xmlEscape(identity.arn)}</Arn><AssumedRoleId>${xmlEscape(identity.userId)}</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    `<AssumeRoleResponse xmlns="${XMLNS}"><AssumeRoleResult><Credentials><AccessKeyId>${issued.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(issued.secretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(issued.sessionToken)}</SessionToken><Expiration>${issued.expiration.toISOString()}</Expiration></Credentials><AssumedRoleUser><Arn>${xmlEscape(identity.arn)}</Arn><AssumedRoleId>${xmlEscape(identity.userId)}</AssumedRoleId></AssumedRoleUser>${sourceIdentity !== null ? `<SourceIdentity>${xmlEscape(sourceIdentity)}</SourceIdentity>` : ''}</AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
     200,
     requestId,
   );
@@ -116,7 +200,7 @@ export function createStsEmulator(registry: CredentialRegistry, options: StsEmul
     if (version !== '2011-06-15') {
       return stsErrorResponse(400, 'InvalidParameterValue', `Version ${version ?? ''} is not supported`, requestId);
     }
-    if (action === 'AssumeRole') return assumeRole(registry, params, requestId);
+    if (action === 'AssumeRole') return assumeRole(registry, params, requestId, options);
     if (action !== 'GetCallerIdentity') {
       return stsErrorResponse(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`, requestId);
     }

@@ -16,6 +16,8 @@ export interface TestIdp {
    * keeps working. Revocation (RFC 7009) cannot do that here: oidc-provider revokes the whole grant.
    */
   dropAccessToken(token: string): Promise<void>;
+  /** An access token for `login`, got through the device flow without a CLI (approved before the first poll). */
+  accessToken(login: string): Promise<string>;
   /** What each device-code poll of the token endpoint got: `granted` or the RFC 8628 error code. */
   readonly polls: string[];
   close(): Promise<void>;
@@ -30,6 +32,16 @@ export interface TestIdpOptions {
    * clients wait the RFC 8628 default of 5 s between polls; tests that sign in often want less.
    */
   pollIntervalSeconds?: number;
+  /**
+   * Issue access tokens as JWTs (RFC 9068) for this audience (a resource indicator, the default for
+   * every grant), as IdPs do for an API; they carry `preferred_username` and `groups`. Such tokens are
+   * not accepted at userinfo (oidc-provider: "token audience prevents accessing the userinfo endpoint").
+   */
+  jwtAudience?: string;
+  /** Groups per login, in JWT access tokens' `groups` claim. */
+  groups?: Record<string, string[]>;
+  /** The signing keys (private JWKs); default generated. Two IdPs given the same keys sign alike. */
+  jwks?: { keys: object[] };
 }
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -133,6 +145,21 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       deviceFlow: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      ...(options.jwtAudience !== undefined
+        ? {
+            resourceIndicators: {
+              enabled: true,
+              defaultResource: () => options.jwtAudience,
+              useGrantedResource: () => true,
+              getResourceServerInfo: (_ctx: unknown, resource: string) => ({
+                audience: resource,
+                scope: 'openid profile email offline_access',
+                accessTokenFormat: 'jwt',
+                accessTokenTTL: options.accessTokenTtlSeconds ?? 3600,
+              }),
+            },
+          }
+        : {}),
     },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email'] },
@@ -140,6 +167,13 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       accountId: id,
       claims: () => ({ sub: id, preferred_username: id, email: `${id}@example.com` }),
     }),
+    ...(options.jwks ? { jwks: options.jwks } : {}),
+    ...(options.jwtAudience !== undefined
+      ? {
+          extraTokenClaims: (_ctx: unknown, token: { accountId?: string; kind?: string }) =>
+            token.kind === 'AccessToken' && token.accountId ? { preferred_username: token.accountId, groups: options.groups?.[token.accountId] ?? [] } : undefined,
+        }
+      : {}),
     ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, DeviceCode: options.deviceCodeTtlSeconds ?? 600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 600 },
     cookies: { keys: ['test-cookie-key-not-secret'] },
     // Keep the test output quiet.
@@ -194,9 +228,20 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     if (!/Sign-in Success/.test(page.html)) throw new Error(`device approval did not finish: ${page.status} ${page.html.slice(0, 300)}`);
   };
 
+  const accessToken = async (login: string): Promise<string> => {
+    const form = (path: string, fields: Record<string, string>) =>
+      fetch(new URL(path, issuer), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+    const started = (await (await form('/device/auth', { client_id: clientId, scope: 'openid profile email offline_access' })).json()) as { device_code: string; user_code: string };
+    await device(started.user_code, login);
+    const granted = (await (await form('/token', { grant_type: DEVICE_CODE_GRANT, device_code: started.device_code, client_id: clientId })).json()) as { access_token?: string; error?: string };
+    if (!granted.access_token) throw new Error(`no access token: ${granted.error}`);
+    return granted.access_token;
+  };
+
   return {
     issuer,
     clientId,
+    accessToken,
     approve: (userCode, login) => device(userCode, login),
     deny: (userCode) => device(userCode, null),
     slowDown: (count = 1) => {
