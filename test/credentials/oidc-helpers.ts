@@ -17,7 +17,9 @@ export interface TestIdp {
    */
   dropAccessToken(token: string): Promise<void>;
   /** An access token for `login`, got through the device flow without a CLI (approved before the first poll). */
-  accessToken(login: string): Promise<string>;
+  accessToken(login: string, options?: { resource?: string }): Promise<string>;
+  /** Access tokens issued from now on live this long. */
+  setAccessTokenTtl(seconds: number): void;
   /** What each device-code poll of the token endpoint got: `granted` or the RFC 8628 error code. */
   readonly polls: string[];
   close(): Promise<void>;
@@ -122,6 +124,7 @@ function forms(html: string): Array<{ action: string | null; fields: Record<stri
 
 export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
   const clientId = 'bedrock-bridge';
+  let accessTokenTtl = options.accessTokenTtlSeconds ?? 3600;
   let handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void = (_req, res) => {
     res.statusCode = 503;
     res.end();
@@ -149,13 +152,13 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
         ? {
             resourceIndicators: {
               enabled: true,
-              defaultResource: () => options.jwtAudience,
+              defaultResource: (_ctx: unknown, _client: unknown, requested?: string | string[]) => requested ?? options.jwtAudience,
               useGrantedResource: () => true,
               getResourceServerInfo: (_ctx: unknown, resource: string) => ({
                 audience: resource,
                 scope: 'openid profile email offline_access',
                 accessTokenFormat: 'jwt',
-                accessTokenTTL: options.accessTokenTtlSeconds ?? 3600,
+                accessTokenTTL: accessTokenTtl,
               }),
             },
           }
@@ -174,7 +177,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
             token.kind === 'AccessToken' && token.accountId ? { preferred_username: token.accountId, groups: options.groups?.[token.accountId] ?? [] } : undefined,
         }
       : {}),
-    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, DeviceCode: options.deviceCodeTtlSeconds ?? 600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 600 },
+    ttl: { AccessToken: () => accessTokenTtl, DeviceCode: options.deviceCodeTtlSeconds ?? 600, RefreshToken: 86400, Grant: 86400, Session: 86400, Interaction: 600 },
     cookies: { keys: ['test-cookie-key-not-secret'] },
     // Keep the test output quiet.
     renderError: async (ctx: { type: string; body: unknown }, out: unknown) => {
@@ -228,10 +231,10 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     if (!/Sign-in Success/.test(page.html)) throw new Error(`device approval did not finish: ${page.status} ${page.html.slice(0, 300)}`);
   };
 
-  const accessToken = async (login: string): Promise<string> => {
+  const accessToken = async (login: string, tokenOptions: { resource?: string } = {}): Promise<string> => {
     const form = (path: string, fields: Record<string, string>) =>
       fetch(new URL(path, issuer), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
-    const started = (await (await form('/device/auth', { client_id: clientId, scope: 'openid profile email offline_access' })).json()) as { device_code: string; user_code: string };
+    const started = (await (await form('/device/auth', { client_id: clientId, scope: 'openid profile email offline_access', ...(tokenOptions.resource ? { resource: tokenOptions.resource } : {}) })).json()) as { device_code: string; user_code: string };
     await device(started.user_code, login);
     const granted = (await (await form('/token', { grant_type: DEVICE_CODE_GRANT, device_code: started.device_code, client_id: clientId })).json()) as { access_token?: string; error?: string };
     if (!granted.access_token) throw new Error(`no access token: ${granted.error}`);
@@ -242,6 +245,9 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     issuer,
     clientId,
     accessToken,
+    setAccessTokenTtl: (seconds) => {
+      accessTokenTtl = seconds;
+    },
     approve: (userCode, login) => device(userCode, login),
     deny: (userCode) => device(userCode, null),
     slowDown: (count = 1) => {
