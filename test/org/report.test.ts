@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/org-command.ts';
 import { AuditStore } from '../../src/org/audit-store.ts';
+import { readOrgConfig } from '../../src/org/config.ts';
+import { MAX_SESSION_POLICY_CHARS, sessionPolicy } from '../../src/org/credential-broker.ts';
+import { resolveModels } from '../../src/org/entitlement.ts';
 import { openPglite } from '../../src/org/database.ts';
 import { csvCell, formatReport } from '../../src/org/report-format.ts';
 import { wireRecord } from './support.ts';
@@ -77,4 +80,10 @@ test('an invalid configuration is refused with every problem named', async () =>
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the example configuration shipped in deploy/org is valid and its session policies fit IAM', () => {
+  const config = readOrgConfig(new URL('../../deploy/org/org.example.json', import.meta.url).pathname);
+  for (const rule of config.entitlement.rules) assert.ok(sessionPolicy(resolveModels(rule.models, config.models)).length <= MAX_SESSION_POLICY_CHARS);
+  assert.equal(config.aws.sessionDurationSeconds, 3600);
 });
