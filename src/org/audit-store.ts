@@ -160,6 +160,16 @@ export class AuditStore {
     return spent;
   }
 
+  /** Each user's groups as of their latest filed record (what budgets are judged by in reports). */
+  async latestGroups(users: string[]): Promise<Map<string, string[]>> {
+    if (users.length === 0) return new Map();
+    const rows = await this.#sql.query<{ user_name: string; groups: string[] }>(
+      `SELECT DISTINCT ON (user_name) user_name, groups FROM usage_records WHERE user_name = ANY($1::text[]) ORDER BY user_name, received_at DESC`,
+      [users],
+    );
+    return new Map(rows.map((row) => [row.user_name, row.groups]));
+  }
+
   /** Totals grouped by the query's dimensions, largest cost first. */
   async report(query: ReportQuery): Promise<ReportRow[]> {
     const by = [...new Set(query.by)];

@@ -67,6 +67,14 @@ export const orgConfigSchema = z.strictObject({
     groupBudgetsUsd: z.record(z.string(), budget).default({}),
     notEntitledReason: z.string().max(300).default('you are not entitled to Amazon Bedrock: ask your administrator'),
   }).prefault({}),
+  /** The admin page (/admin): OIDC sign-in (authorization code + PKCE), for members of these groups or these users. */
+  admin: z.strictObject({
+    groups: z.array(z.string()).default([]),
+    users: z.array(z.string()).default([]),
+    /** A client registered for the authorization code grant with redirect URI {publicUrl}/admin/callback; default oidc.clientId. */
+    clientId: z.string().optional(),
+    scopes: z.array(z.string()).default(['openid', 'profile', 'email']),
+  }).optional(),
   limits: z.strictObject({
     /** Per caller, per replica. */
     requestsPerMinute: z.number().int().positive().default(600),

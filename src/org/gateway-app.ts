@@ -4,6 +4,7 @@ import { ORG_GATEWAY_WELL_KNOWN_PATH, type OrgGatewayDocument } from '../credent
 import { IDENTITY_HEADER, resolveStsEndpoint, stsProofUrl } from '../usage/identity-proof.ts';
 import { verifyIdentityProof } from '../usage/identity-proof-verifier.ts';
 import { auditPostSchema, recordIssue, wireRecordSchema, type CollectedWireRecord } from '../usage/wire-record-schema.ts';
+import { createAdminRoutes } from './admin-routes.ts';
 import type { AuditStore, AuthenticatedCaller, IngestResult } from './audit-store.ts';
 import type { OrgConfig } from './config.ts';
 import type { CredentialBroker } from './credential-broker.ts';
@@ -14,7 +15,7 @@ import type { TokenVerifier } from './token-verifier.ts';
 
 /**
  * The org gateway's HTTP surface (BRIEF section 6, docs/org-gateway.md): discovery, the credentials
- * broker, the audit endpoint, health and readiness. Stateless apart from the rate limiter's counts:
+ * broker, the audit endpoint, health and readiness, and the admin page when configured. Stateless apart from the rate limiter's counts:
  * any number of replicas can share one database.
  */
 export interface OrgGatewayDeps {
@@ -207,6 +208,8 @@ export function createOrgGatewayApp(deps: OrgGatewayDeps): Hono<{ Variables: { u
     if (rejected.length + stored.rejected.length > 0) c.set('reason', `${rejected.length + stored.rejected.length} records rejected`);
     return c.json({ accepted: stored.accepted, rejected: [...rejected, ...stored.rejected] });
   });
+
+  if (config.admin) app.route('/', createAdminRoutes({ config, store, verifier, base, ...(deps.now ? { now: deps.now } : {}) }));
 
   app.notFound((c) => oauthError(c, 404, 'invalid_request', `no such endpoint: ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

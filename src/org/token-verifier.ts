@@ -20,9 +20,11 @@ export type TokenCheck =
   /** The IdP could not be asked: 503. */
   | { ok: false; status: 503; reason: string };
 
-interface IssuerMetadata {
+export interface IssuerMetadata {
   jwks_uri?: string;
   userinfo_endpoint?: string;
+  authorization_endpoint?: string;
+  token_endpoint?: string;
 }
 
 const USERINFO_CACHE_MS = 60_000;
@@ -62,7 +64,8 @@ export class TokenVerifier {
     this.#fetch = options.fetch ?? fetch;
   }
 
-  #discover(): Promise<IssuerMetadata> {
+  /** The issuer's discovery document (cached; asked again after a failure). */
+  discover(): Promise<IssuerMetadata> {
     this.#metadata ??= (async () => {
       const response = await this.#fetch(`${this.#oidc.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) });
       if (!response.ok) throw new Error(`OIDC discovery answered ${response.status}`);
@@ -86,7 +89,7 @@ export class TokenVerifier {
   async verify(token: string): Promise<TokenCheck> {
     let metadata: IssuerMetadata;
     try {
-      metadata = await this.#discover();
+      metadata = await this.discover();
     } catch {
       return { ok: false, status: 503, reason: 'the identity provider could not be reached' };
     }

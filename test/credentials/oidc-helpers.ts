@@ -42,6 +42,8 @@ export interface TestIdpOptions {
   jwtAudience?: string;
   /** Groups per login, in JWT access tokens' `groups` claim. */
   groups?: Record<string, string[]>;
+  /** A second client for a web sign-in (authorization code + PKCE, public) returning to this URI. */
+  webClient?: { clientId: string; redirectUri: string };
   /** The signing keys (private JWKs); default generated. Two IdPs given the same keys sign alike. */
   jwks?: { keys: object[] };
 }
@@ -142,6 +144,16 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
         response_types: [],
         redirect_uris: [],
       },
+      ...(options.webClient
+        ? [{
+            client_id: options.webClient.clientId,
+            client_name: 'Bedrock Bridge admin',
+            token_endpoint_auth_method: 'none',
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+            redirect_uris: [options.webClient.redirectUri],
+          }]
+        : []),
     ],
     features: {
       devInteractions: { enabled: true },

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,13 @@ import { promisify } from 'node:util';
  * 127.0.0.1 and a free port, trust auth. initdb refuses to run as root, so as root the server runs
  * as the `postgres` OS user. Tests skip when the binaries are missing, unless REQUIRE_POSTGRES=1.
  */
-const BIN = process.env.POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
+/** POSTGRES_BIN, else the newest Debian-packaged version's binaries. */
+function postgresBin(): string {
+  if (process.env.POSTGRES_BIN) return process.env.POSTGRES_BIN;
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  return `/usr/lib/postgresql/${versions[0] ?? '15'}/bin`;
+}
+const BIN = postgresBin();
 const run = promisify(execFile);
 
 export interface TestPostgres {
