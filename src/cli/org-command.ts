@@ -87,12 +87,12 @@ async function serve(argv: string[], io: OrgCommandIo): Promise<number> {
   return 0;
 }
 
+class UsageError extends Error {}
+
 function utcDay(value: string, flag: string): Date {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new UsageError(`${flag} must be a date YYYY-MM-DD`);
   return new Date(`${value}T00:00:00Z`);
 }
-
-class UsageError extends Error {}
 
 async function report(argv: string[], io: OrgCommandIo): Promise<number> {
   const { values } = parseArgs({
