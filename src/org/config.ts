@@ -44,8 +44,10 @@ export const orgConfigSchema = z.strictObject({
     /** Claims naming the user, first present wins (the app shows the same). */
     userClaims: z.array(z.string()).min(1).default(['preferred_username', 'email', 'sub']),
     groupsClaim: z.string().default('groups'),
-    /** Tokens that are not JWTs: asked to the IdP's userinfo endpoint, or refused. */
-    opaqueTokens: z.enum(['userinfo', 'reject']).default('userinfo'),
+    /** Tokens that are not JWTs: asked to the IdP's userinfo endpoint, introspected (RFC 7662), or refused. */
+    opaqueTokens: z.enum(['userinfo', 'introspection', 'reject']).default('userinfo'),
+    /** The gateway's own confidential client for introspection; its secret is OIDC_INTROSPECTION_CLIENT_SECRET. */
+    introspectionClientId: z.string().optional(),
   }),
   /** Accept Identity Center users' identity proofs at the usage endpoint. */
   identityCenter: z.strictObject({ region: z.string().default('us-east-1'), stsEndpoint: url.optional() }).optional(),
@@ -92,6 +94,9 @@ export function parseOrgConfig(input: unknown): OrgConfig {
     throw new Error(`Invalid org gateway configuration:\n${lines.join('\n')}`);
   }
   const config = parsed.data;
+  if (config.oidc.opaqueTokens === 'introspection' && !config.oidc.introspectionClientId) {
+    throw new Error('Invalid org gateway configuration:\n  oidc.introspectionClientId: required when opaqueTokens is "introspection"');
+  }
   if (config.defaultModel && config.models && !(config.defaultModel in config.models) && !config.defaultModel.includes('.')) {
     throw new Error(`Invalid org gateway configuration:\n  defaultModel: "${config.defaultModel}" is neither an alias in models nor a model id`);
   }

@@ -85,7 +85,7 @@ export async function startOrgGateway(options: StartOrgGatewayOptions): Promise<
     throw error;
   }
   const broker = new CredentialBroker(config.aws, { onWarning: (message) => log('warn', message) });
-  const app = createOrgGatewayApp({ config, store, verifier: new TokenVerifier(config.oidc), broker, log });
+  const app = createOrgGatewayApp({ config, store, verifier: new TokenVerifier(config.oidc, { ...(env.OIDC_INTROSPECTION_CLIENT_SECRET ? { introspectionSecret: env.OIDC_INTROSPECTION_CLIENT_SECRET } : {}) }), broker, log });
 
   const server = createAdaptorServer({ fetch: app.fetch, hostname: config.listen.host }) as Server;
   // Slow or idle clients cannot hold connections forever.

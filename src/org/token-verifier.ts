@@ -4,8 +4,9 @@ import type { OrgConfig } from './config.ts';
 
 /**
  * Who holds an OIDC access token. JWTs are verified locally against the issuer's JWKS (signature,
- * issuer, audience, expiry with the configured clock skew); other tokens are asked to the IdP's
- * userinfo endpoint (cached a minute, by hash). The identity is only ever what this check found.
+ * issuer, audience, expiry with the configured clock skew); other tokens are asked to the IdP, at its
+ * userinfo endpoint or by introspection (RFC 7662), the answer cached a minute by the token's hash.
+ * The identity is only ever what this check found.
  */
 export interface VerifiedToken {
   user: string;
@@ -14,7 +15,8 @@ export interface VerifiedToken {
 }
 
 export type TokenCheck =
-  | { ok: true; identity: VerifiedToken }
+  /** `expiresAt` (epoch ms) when the IdP said when the token ends. */
+  | { ok: true; identity: VerifiedToken; expiresAt?: number }
   /** The token is no good: 401. */
   | { ok: false; status: 401; reason: string }
   /** The IdP could not be asked: 503. */
@@ -25,10 +27,21 @@ export interface IssuerMetadata {
   userinfo_endpoint?: string;
   authorization_endpoint?: string;
   token_endpoint?: string;
+  introspection_endpoint?: string;
 }
 
-const USERINFO_CACHE_MS = 60_000;
-const USERINFO_CACHE_ENTRIES = 10_000;
+/** RFC 7662's answer: `active`, then the token's claims. */
+interface Introspection extends Record<string, unknown> {
+  active?: boolean;
+  exp?: number;
+  iss?: string;
+  aud?: string | string[];
+  username?: string;
+}
+
+/** How long the IdP's answer about an opaque token is trusted (bounded by the token's own expiry). */
+const ASKED_CACHE_MS = 60_000;
+const ASKED_CACHE_ENTRIES = 10_000;
 
 function looksLikeJwt(token: string): boolean {
   if (token.split('.').length !== 3) return false;
@@ -57,11 +70,14 @@ export class TokenVerifier {
   readonly #fetch: typeof fetch;
   #metadata: Promise<IssuerMetadata> | null = null;
   #jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
-  readonly #userinfoCache = new Map<string, { identity: VerifiedToken; until: number }>();
+  readonly #introspectionSecret: string | undefined;
+  readonly #askedCache = new Map<string, { identity: VerifiedToken; until: number }>();
 
-  constructor(oidc: OrgConfig['oidc'], options: { fetch?: typeof fetch } = {}) {
+  /** `introspectionSecret`: the introspection client's secret (from the environment, never the config file). */
+  constructor(oidc: OrgConfig['oidc'], options: { fetch?: typeof fetch; introspectionSecret?: string } = {}) {
     this.#oidc = oidc;
     this.#fetch = options.fetch ?? fetch;
+    this.#introspectionSecret = options.introspectionSecret;
   }
 
   /** The issuer's discovery document (cached; asked again after a failure). */
@@ -94,8 +110,48 @@ export class TokenVerifier {
       return { ok: false, status: 503, reason: 'the identity provider could not be reached' };
     }
     if (looksLikeJwt(token) && this.#oidc.audience !== undefined) return this.#verifyJwt(token, metadata);
-    if (this.#oidc.opaqueTokens === 'reject' || !metadata.userinfo_endpoint) return { ok: false, status: 401, reason: 'the access token is not a JWT for this gateway' };
-    return this.#verifyAtUserinfo(token, metadata.userinfo_endpoint);
+    if (this.#oidc.opaqueTokens === 'reject') return { ok: false, status: 401, reason: 'the access token is not a JWT for this gateway' };
+    const key = createHash('sha256').update(token).digest('base64url');
+    const cached = this.#askedCache.get(key);
+    if (cached && cached.until > Date.now()) return { ok: true, identity: cached.identity };
+    const checked = this.#oidc.opaqueTokens === 'introspection' ? await this.#introspect(token, metadata) : await this.#verifyAtUserinfo(token, metadata);
+    if (checked.ok) {
+      if (this.#askedCache.size >= ASKED_CACHE_ENTRIES) this.#askedCache.clear();
+      this.#askedCache.set(key, { identity: checked.identity, until: Math.min(Date.now() + ASKED_CACHE_MS, checked.expiresAt ?? Infinity) });
+    }
+    return checked;
+  }
+
+  /** POSTs to the introspection endpoint, authenticated as the gateway's own client (HTTP Basic). */
+  async #introspect(token: string, metadata: IssuerMetadata): Promise<TokenCheck> {
+    if (!metadata.introspection_endpoint) return { ok: false, status: 503, reason: 'the identity provider has no introspection endpoint' };
+    const clientId = this.#oidc.introspectionClientId ?? '';
+    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(this.#introspectionSecret ?? '')}`).toString('base64');
+    let response: Response;
+    try {
+      response = await this.#fetch(metadata.introspection_endpoint, {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch {
+      return { ok: false, status: 503, reason: 'the identity provider could not be reached' };
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      // The IdP refusing the gateway's own client is a configuration problem, not the user's token.
+      return { ok: false, status: 503, reason: `token introspection answered ${response.status}` };
+    }
+    const answer = (await response.json()) as Introspection;
+    if (answer.active !== true) return { ok: false, status: 401, reason: 'the access token is not valid' };
+    if (answer.iss !== undefined && answer.iss !== this.#oidc.issuer) return { ok: false, status: 401, reason: 'the access token is from another issuer' };
+    const wanted = [this.#oidc.audience ?? []].flat();
+    const audiences = [answer.aud ?? []].flat();
+    if (wanted.length > 0 && !audiences.some((audience) => wanted.includes(audience))) return { ok: false, status: 401, reason: 'the access token is for another audience' };
+    const identity = this.identityOf({ ...(answer.username ? { preferred_username: answer.username } : {}), ...answer });
+    if (!identity) return { ok: false, status: 401, reason: 'the access token names no user' };
+    return { ok: true, identity, ...(typeof answer.exp === 'number' ? { expiresAt: answer.exp * 1000 } : {}) };
   }
 
   async #verifyJwt(token: string, metadata: IssuerMetadata): Promise<TokenCheck> {
@@ -119,14 +175,11 @@ export class TokenVerifier {
     return identity ? { ok: true, identity } : { ok: false, status: 401, reason: 'the access token names no user' };
   }
 
-  async #verifyAtUserinfo(token: string, endpoint: string): Promise<TokenCheck> {
-    const key = createHash('sha256').update(token).digest('base64url');
-    const now = Date.now();
-    const cached = this.#userinfoCache.get(key);
-    if (cached && cached.until > now) return { ok: true, identity: cached.identity };
+  async #verifyAtUserinfo(token: string, metadata: IssuerMetadata): Promise<TokenCheck> {
+    if (!metadata.userinfo_endpoint) return { ok: false, status: 401, reason: 'the access token is not a JWT for this gateway' };
     let response: Response;
     try {
-      response = await this.#fetch(endpoint, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+      response = await this.#fetch(metadata.userinfo_endpoint, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
     } catch {
       return { ok: false, status: 503, reason: 'the identity provider could not be reached' };
     }
@@ -139,9 +192,6 @@ export class TokenVerifier {
       return { ok: false, status: 503, reason: `the identity provider answered ${response.status}` };
     }
     const identity = this.identityOf((await response.json()) as Record<string, unknown>);
-    if (!identity) return { ok: false, status: 401, reason: 'the access token names no user' };
-    if (this.#userinfoCache.size >= USERINFO_CACHE_ENTRIES) this.#userinfoCache.clear();
-    this.#userinfoCache.set(key, { identity, until: now + USERINFO_CACHE_MS });
-    return { ok: true, identity };
+    return identity ? { ok: true, identity } : { ok: false, status: 401, reason: 'the access token names no user' };
   }
 }

@@ -42,6 +42,8 @@ export interface TestIdpOptions {
   jwtAudience?: string;
   /** Groups per login, in JWT access tokens' `groups` claim. */
   groups?: Record<string, string[]>;
+  /** A confidential client allowed to introspect tokens (RFC 7662), as a resource server has. */
+  introspectionClient?: { clientId: string; clientSecret: string };
   /** A second client for a web sign-in (authorization code + PKCE, public) returning to this URI. */
   webClient?: { clientId: string; redirectUri: string };
   /** The signing keys (private JWKs); default generated. Two IdPs given the same keys sign alike. */
@@ -144,6 +146,16 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
         response_types: [],
         redirect_uris: [],
       },
+      ...(options.introspectionClient
+        ? [{
+            client_id: options.introspectionClient.clientId,
+            client_secret: options.introspectionClient.clientSecret,
+            token_endpoint_auth_method: 'client_secret_basic',
+            grant_types: [],
+            response_types: [],
+            redirect_uris: [],
+          }]
+        : []),
       ...(options.webClient
         ? [{
             client_id: options.webClient.clientId,
@@ -159,6 +171,7 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
       devInteractions: { enabled: true },
       deviceFlow: { enabled: true },
       revocation: { enabled: true },
+      introspection: { enabled: options.introspectionClient !== undefined },
       userinfo: { enabled: true },
       ...(options.jwtAudience !== undefined
         ? {
