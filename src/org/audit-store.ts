@@ -54,6 +54,34 @@ const DIMENSION_SQL: Record<ReportDimension, string> = {
   month: `to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM')`,
 };
 
+const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
+const LATEST = Date.parse('2100-01-01T00:00:00Z');
+/** numeric(18, 8) holds less than 1e10. */
+const MAX_COST_USD = 1e9;
+
+/**
+ * Why a record the wire schema accepts could still not be stored (PostgreSQL refuses NUL in text, a
+ * cost beyond the column, a date outside its range), or null. Checked per record before the batch's
+ * single INSERT, so one such record is rejected alone instead of failing its whole batch on every retry.
+ */
+export function unstorableReason(record: CollectedWireRecord): string | null {
+  for (const [field, value] of Object.entries(record)) {
+    if (typeof value === 'string' && value.includes('\u0000')) return `invalid record: ${field}: contains a NUL character`;
+  }
+  for (const field of ['started_at', 'ended_at'] as const) {
+    const at = Date.parse(record[field]);
+    if (at < EARLIEST || at >= LATEST) return `invalid record: ${field}: must be between 2000 and 2100`;
+  }
+  if (record.cost_usd !== null && record.cost_usd >= MAX_COST_USD) return 'invalid record: cost_usd: too large';
+  return null;
+}
+
+/** A PostgreSQL data exception (SQLSTATE class 22): what was sent cannot be stored, retrying will not help. */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 /** The first instant of `at`'s calendar month, UTC: budgets are per calendar month. */
 export function monthStart(at: Date): Date {
   return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));

@@ -5,7 +5,7 @@ import { IDENTITY_HEADER, resolveStsEndpoint, stsProofUrl } from '../usage/ident
 import { verifyIdentityProof } from '../usage/identity-proof-verifier.ts';
 import { auditPostSchema, recordIssue, wireRecordSchema, type CollectedWireRecord } from '../usage/wire-record-schema.ts';
 import { createAdminRoutes } from './admin-routes.ts';
-import type { AuditStore, AuthenticatedCaller, IngestResult } from './audit-store.ts';
+import { isDataError, unstorableReason, type AuditStore, type AuthenticatedCaller, type IngestResult } from './audit-store.ts';
 import type { OrgConfig } from './config.ts';
 import type { CredentialBroker } from './credential-broker.ts';
 import { budgetRefusal, decideEntitlement } from './entitlement.ts';
@@ -37,6 +37,19 @@ interface Caller extends AuthenticatedCaller {
 }
 
 type Authenticated = { ok: true; caller: Caller } | { ok: false; status: 401 | 503; reason: string };
+
+/** The record ready to store under `caller`, or why it is rejected. */
+function checkRecord(raw: unknown, caller: Caller): { record: CollectedWireRecord } | { reason: string } {
+  const parsed = wireRecordSchema.safeParse(raw);
+  if (!parsed.success) return { reason: recordIssue(parsed.error) };
+  const unstorable = unstorableReason(parsed.data);
+  if (unstorable) return { reason: unstorable };
+  const named = parsed.data.user;
+  if (named !== null && !caller.names.has(named)) {
+    return { reason: `the record names user ${JSON.stringify(named)}, but you are signed in as ${JSON.stringify(caller.user)}` };
+  }
+  return { record: parsed.data };
+}
 
 function oauthError(c: Context, status: 400 | 401 | 403 | 404 | 413 | 415 | 429 | 502 | 503, error: string, description: string, headers: Record<string, string> = {}) {
   return c.json({ error, error_description: description }, status, headers);
@@ -193,17 +206,19 @@ export function createOrgGatewayApp(deps: OrgGatewayDeps): Hono<{ Variables: { u
     const valid: CollectedWireRecord[] = [];
     const rejected: IngestResult['rejected'] = [];
     for (const raw of parsed.data.records) {
-      const record = wireRecordSchema.safeParse(raw);
-      if (!record.success) rejected.push({ id: raw.id, reason: recordIssue(record.error) });
-      else if (record.data.user !== null && !caller.names.has(record.data.user)) {
-        rejected.push({ id: raw.id, reason: `the record names user ${JSON.stringify(record.data.user)}, but you are signed in as ${JSON.stringify(caller.user)}` });
-      } else valid.push(record.data);
+      const checked = checkRecord(raw, caller);
+      if ('reason' in checked) rejected.push({ id: raw.id, reason: checked.reason });
+      else valid.push(checked.record);
     }
     let stored: IngestResult;
     try {
       stored = await store.ingest(caller, parsed.data.client, valid);
     } catch (error) {
-      return databaseDown(c, error);
+      // Data the database refuses is a bad request, not an outage: 400 lets the laptop's sync bisect
+      // the batch to the record at fault instead of retrying it forever.
+      if (!isDataError(error)) return databaseDown(c, error);
+      c.set('reason', 'data refused by the database');
+      return oauthError(c, 400, 'invalid_request', `the batch could not be stored: ${error instanceof Error ? error.message : 'invalid data'}`);
     }
     if (rejected.length + stored.rejected.length > 0) c.set('reason', `${rejected.length + stored.rejected.length} records rejected`);
     return c.json({ accepted: stored.accepted, rejected: [...rejected, ...stored.rejected] });

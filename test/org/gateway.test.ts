@@ -253,3 +253,25 @@ test('health and readiness', async () => {
   assert.deepEqual(await (await g.get('/healthz')).json(), { ok: true });
   assert.deepEqual(await (await g.get('/readyz')).json(), { ready: true, database: 'pglite' });
 });
+
+test('usage: a record the database could not hold is rejected alone, and a client object it refuses answers 400 (no endless retries)', async () => {
+  const g = gateway();
+  const alice = bearer(await idp.accessToken('alice'));
+  const good = wireRecord();
+  const nul = wireRecord({ client: 'curl\u0000/8' });
+  const ancient = wireRecord({ started_at: '1970-01-01T00:00:00Z' });
+  const costly = wireRecord({ cost_usd: 1e12 });
+  const answer = await g.usage(alice, { client: APP, records: [good, nul, ancient, costly] });
+  assert.deepEqual(await answer.json(), {
+    accepted: [good.id],
+    rejected: [
+      { id: nul.id, reason: 'invalid record: client: contains a NUL character' },
+      { id: ancient.id, reason: 'invalid record: started_at: must be between 2000 and 2100' },
+      { id: costly.id, reason: 'invalid record: cost_usd: too large' },
+    ],
+  });
+  // Not a database outage (503 would have the laptop retry the same batch forever): 400, which its sync bisects.
+  const refused = await g.usage(alice, { client: { name: 'bedrock\u0000bridge' }, records: [wireRecord()] });
+  assert.equal(refused.status, 400);
+  assert.match(((await refused.json()) as { error_description: string }).error_description, /^the batch could not be stored: /);
+});
