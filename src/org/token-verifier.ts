@@ -171,6 +171,11 @@ export class TokenVerifier {
       }
       return { ok: false, status: 401, reason: jwtFailure(error) };
     }
+    // Access tokens carry scopes (RFC 9068 `scope`; Entra ID and Okta `scp`); ID tokens do not. An ID
+    // token whose audience happens to be the configured one must not pass as an access token.
+    if (payload.scope === undefined && (payload as { scp?: unknown }).scp === undefined) {
+      return { ok: false, status: 401, reason: 'the token is not an access token (it has no scope)' };
+    }
     const identity = this.identityOf(payload as Record<string, unknown>);
     return identity ? { ok: true, identity } : { ok: false, status: 401, reason: 'the access token names no user' };
   }

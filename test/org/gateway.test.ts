@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
 import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
@@ -25,6 +25,7 @@ const ROLE_ARN = 'arn:aws:iam::111122223333:role/BedrockBridgeUser';
 
 let idp: TestIdp;
 let impostor: TestIdp;
+let signingKey: CryptoKey;
 let emulator: RunningEmulator;
 let store: AuditStore;
 const sessions: AssumedRoleSession[] = [];
@@ -71,6 +72,7 @@ const APP = { name: 'bedrock-bridge', version: 'test' };
 before(async () => {
   // One signing key for two IdPs at different URLs (as multi-tenant IdPs share keys): only the issuer tells them apart.
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  signingKey = privateKey;
   const jwks = { keys: [{ ...(await exportJWK(privateKey)), kid: 'shared', use: 'sig', alg: 'RS256' }] };
   const groups = { alice: ['eng'], bob: ['eng'], carl: ['contractors'], dora: ['contractors'] };
   idp = await startTestIdp({ jwtAudience: AUDIENCE, groups, jwks });
@@ -171,6 +173,11 @@ test('tokens for another audience, from another issuer, expired, tampered or mis
   const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, preferred_username: 'bob', sub: 'bob' })).toString('base64url')}.${signature}`;
   assert.equal(await reasonOf(await g.credentials(tampered)), 'the access token signature is not valid');
   assert.equal(await reasonOf(await g.credentials('not-a-jwt')), 'the access token is not valid');
+  // Signed with the IdP's key, for the right audience, but without scopes: an ID token, not an access token.
+  const idToken = await new SignJWT({ sub: 'alice', preferred_username: 'alice', groups: ['eng'], nonce: 'n' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'shared' }).setIssuer(idp.issuer).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('5m')
+    .sign(signingKey);
+  assert.equal(await reasonOf(await g.credentials(idToken)), 'the token is not an access token (it has no scope)');
   assert.equal(await reasonOf(await g.usage({}, { client: APP, records: [] })), 'missing bearer token');
 
   idp.setAccessTokenTtl(1);
