@@ -15,8 +15,8 @@ import type { TokenVerifier } from './token-verifier.ts';
 
 /**
  * The org gateway's HTTP surface (BRIEF section 6, docs/org-gateway.md): discovery, the credentials
- * broker, the audit endpoint, health and readiness, and the admin page when configured. Stateless apart from the rate limiter's counts:
- * any number of replicas can share one database.
+ * broker, the audit endpoint, health and readiness, and the admin page when configured. Stateless
+ * apart from the rate limiter's counts: any number of replicas can share one database.
  */
 export interface OrgGatewayDeps {
   config: OrgConfig;
@@ -69,7 +69,7 @@ export function createOrgGatewayApp(deps: OrgGatewayDeps): Hono<{ Variables: { u
     if (proof !== undefined) {
       if (!allowIdentityProof || !stsUrl) return { ok: false, status: 401, reason: 'identity proofs are not accepted here' };
       const verified = await verifyIdentityProof(proof, { stsUrl, audiences: [`${base(c)}/usage`], timeoutMs: 10_000 });
-      if ('error' in verified) return { ok: false, status: verified.error.includes('could not be reached') ? 503 : 401, reason: verified.error };
+      if ('error' in verified) return { ok: false, status: verified.unreachable ? 503 : 401, reason: verified.error };
       return { ok: true, caller: { user: verified.user, groups: [], method: 'identity-center', claims: { arn: verified.arn }, names: new Set([verified.user]) } };
     }
     const token = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];

@@ -21,7 +21,8 @@ export interface VerifyIdentityProofOptions {
   timeoutMs: number;
 }
 
-export type VerifiedIdentityProof = { user: string; arn: string } | { error: string };
+/** `unreachable`: STS could not be asked, so nothing is known about the proof (try again later). */
+export type VerifiedIdentityProof = { user: string; arn: string } | { error: string; unreachable?: true };
 
 /** Sends the proof's request to STS exactly as signed; returns status and body text. */
 function replayToSts(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
@@ -61,7 +62,7 @@ export async function verifyIdentityProof(headerValue: string, options: VerifyId
   try {
     answer = await replayToSts(proof.url, proof.headers, proof.body, options.timeoutMs);
   } catch {
-    return { error: 'STS could not be reached to verify the identity proof' };
+    return { error: 'STS could not be reached to verify the identity proof', unreachable: true };
   }
   if (answer.status !== 200) {
     const code = /<Code>([^<]+)<\/Code>/.exec(answer.body)?.[1] ?? String(answer.status);
