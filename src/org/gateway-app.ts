@@ -86,7 +86,7 @@ export function createOrgGatewayApp(deps: OrgGatewayDeps): Hono<{ Variables: { u
     if (!auth.ok) {
       c.set('reason', auth.reason);
       if (auth.status === 503) return oauthError(c, 503, 'temporarily_unavailable', auth.reason, { 'retry-after': '5' });
-      return oauthError(c, 401, 'invalid_token', auth.reason, { 'www-authenticate': `Bearer error="invalid_token", error_description="${auth.reason}"` });
+      return oauthError(c, 401, 'invalid_token', auth.reason, { 'www-authenticate': `Bearer error="invalid_token", error_description="${auth.reason.replace(/["\\]/g, "'")}"` });
     }
     c.set('user', auth.caller.user);
     const retryAfter = limiter.take(auth.caller.user);
