@@ -6,7 +6,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { AuditStore } from './audit-store.ts';
 import type { OrgConfig } from './config.ts';
 import { CredentialBroker, MAX_SESSION_POLICY_CHARS, sessionPolicy } from './credential-broker.ts';
-import { openDatabase } from './database.ts';
+import { openDatabase, type Sql } from './database.ts';
 import { resolveModels } from './entitlement.ts';
 import { createOrgGatewayApp } from './gateway-app.ts';
 import { jsonLogger, type OrgLogger } from './log.ts';
@@ -28,6 +28,34 @@ export interface StartOrgGatewayOptions {
   baseDir: string;
   env?: NodeJS.ProcessEnv;
   log?: OrgLogger;
+  /** How long to wait for a PostgreSQL server that does not answer yet. Default 60 s. */
+  databaseWaitMs?: number;
+}
+
+const DATABASE_WAIT_MS = 60_000;
+/** Errors of a server that is not up (yet): refused, reset, timed out, starting up, shutting down. */
+const NOT_UP = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN', 'ENOTFOUND', '57P03', '57P01']);
+
+function notUp(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && NOT_UP.has(code)) || (error instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message));
+}
+
+/**
+ * Replicas may start before their database (compose, Kubernetes): wait for it, saying so, rather than
+ * exit at once. Anything else (a schema newer than this gateway, bad credentials) fails at once.
+ */
+async function openStoreWaiting(sql: Sql, log: OrgLogger, waitMs: number): Promise<AuditStore> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await AuditStore.open(sql);
+    } catch (error) {
+      if (!notUp(error) || Date.now() >= deadline) throw error;
+      log('warn', 'database not reachable yet; retrying', { error: error instanceof Error ? error.message : String(error) });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
 }
 
 /** PGlite is one process's database: a second process opening the same directory would corrupt it. */
@@ -79,7 +107,7 @@ export async function startOrgGateway(options: StartOrgGatewayOptions): Promise<
   if (!databaseUrl) writeFileSync(join(dataDir, PGLITE_LOCK), String(process.pid));
   let store: AuditStore;
   try {
-    store = await AuditStore.open(sql);
+    store = await openStoreWaiting(sql, log, options.databaseWaitMs ?? DATABASE_WAIT_MS);
   } catch (error) {
     await sql.close().catch(() => {});
     throw error;

@@ -128,3 +128,27 @@ test('a replica killed mid-batch: the laptop retries at the other replica and th
     await survivor.stop();
   }
 });
+
+test('a replica started before its database waits for it, then serves', { skip: skip ?? false, timeout: 180_000 }, async () => {
+  const configPath = writeOrgConfig(home, 'waiting.json', {
+    oidc: { issuer: idp.issuer, clientId: idp.clientId, audience: AUDIENCE },
+    aws: { region: 'us-east-1', roleArn: 'arn:aws:iam::111122223333:role/BedrockBridgeUser' },
+  });
+  await postgres.stop();
+  let restarted = false;
+  try {
+    const starting = startOrgServe(configPath, { ...cleanEnv(join(home, 'org')), HOME: home, DATABASE_URL: postgres.url });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await postgres.start();
+    restarted = true;
+    const replica = await starting;
+    try {
+      assert.match(replica.output(), /"level":"warn","msg":"database not reachable yet; retrying"/);
+      assert.equal((await fetch(`${replica.url}/readyz`)).status, 200);
+    } finally {
+      await replica.stop();
+    }
+  } finally {
+    if (!restarted) await postgres.start();
+  }
+});
