@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { decodeJwt } from 'jose';
 import { CredentialConfigurationError, NotEntitledError, SignInFailedError } from './errors.ts';
 import { SignInRequiredError } from './sign-in-required-error.ts';
 import type { SignInUi, SignedInIdentity } from './credential-source.ts';
@@ -277,6 +278,14 @@ export class OrgGatewaySource extends DeviceFlowSource {
     if (this.cachedIdentity) return this.cachedIdentity;
     await this.restore();
     if (!this.signedIn) return null;
+    // A JWT access token names its user itself. IdPs issuing them for an API (the gateway's audience)
+    // refuse them at userinfo, which would cost a token refresh on every lookup. The claims are read for
+    // display and the records' user field only: the gateway verifies the token and files records itself.
+    const fromToken = userOfJwt(await this.bearerToken());
+    if (fromToken) {
+      this.cachedIdentity = { user: fromToken, source: this.kind };
+      return this.cachedIdentity;
+    }
     const { oidc } = await this.#discover();
     if (!oidc.userinfo_endpoint) return null;
     const get = async (token: string) => this.#fetch(oidc.userinfo_endpoint!, { headers: { authorization: `Bearer ${token}` } });
@@ -333,5 +342,16 @@ export class OrgGatewaySource extends DeviceFlowSource {
     } catch {
       // gateway unreachable: the local wipe still happens
     }
+  }
+}
+
+/** preferred_username, email or sub of a JWT (not verified here), or null for an opaque token. */
+function userOfJwt(token: string): string | null {
+  try {
+    const claims = decodeJwt(token) as { sub?: unknown; preferred_username?: unknown; email?: unknown };
+    const user = [claims.preferred_username, claims.email, claims.sub].find((value): value is string => typeof value === 'string' && value.length > 0);
+    return user ?? null;
+  } catch {
+    return null;
   }
 }

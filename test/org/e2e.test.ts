@@ -97,6 +97,8 @@ test('org end to end: two replicas, laptops signing in and syncing, reports, bud
     for (const person of people) {
       const login = await laptop(person.user).login(person.replica.url);
       assert.equal(login.code, 0, login.stdout + login.stderr);
+      // The app names the person from the JWT access token (the IdP refuses such tokens at userinfo).
+      assert.match(login.stdout, new RegExp(`^Signed in as ${person.user} \\(org-gateway\\)\\.$`, 'm'));
       const server = await laptop(person.user).serve();
       cleanup.push(async () => {
         server.child.kill('SIGTERM');
