@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { ORG_GATEWAY_WELL_KNOWN_PATH, type OrgGatewayDocument } from '../credentials/org-gateway-contract.ts';
 import { IDENTITY_HEADER, resolveStsEndpoint, stsProofUrl } from '../usage/identity-proof.ts';
 import { verifyIdentityProof } from '../usage/identity-proof-verifier.ts';
-import { auditPostSchema, recordIssue, wireRecordSchema, type CollectedWireRecord } from '../usage/wire-record-schema.ts';
+import { nestsDeeperThan } from '../core/json-text.ts';
+import { auditPostSchema, MAX_BODY_DEPTH, recordIssue, wireRecordSchema, type CollectedWireRecord } from '../usage/wire-record-schema.ts';
 import { createAdminRoutes } from './admin-routes.ts';
 import { isDataError, unstorableReason, type AuditStore, type AuthenticatedCaller, type IngestResult } from './audit-store.ts';
 import type { OrgConfig } from './config.ts';
@@ -198,6 +199,8 @@ export function createOrgGatewayApp(deps: OrgGatewayDeps): Hono<{ Variables: { u
     } catch {
       return oauthError(c, 400, 'invalid_request', 'the body is not JSON');
     }
+    // Deeper nesting would overflow the stack of whatever recursive code handles it next (JSON.stringify).
+    if (nestsDeeperThan(body, MAX_BODY_DEPTH)) return oauthError(c, 400, 'invalid_request', `invalid body: nested more than ${MAX_BODY_DEPTH} levels deep`);
     const parsed = auditPostSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

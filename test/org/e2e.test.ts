@@ -152,8 +152,8 @@ test('org end to end: two replicas, laptops signing in and syncing, reports, bud
     // The report's other views and formats, from the same store.
     const csv = await runCli(['org', 'report', '--by', 'user,model', '--format', 'csv', '--database-url', postgres.url], orgEnv, { timeoutMs: 60_000 });
     assert.equal(csv.code, 0, csv.stderr);
-    assert.match(csv.stdout, /^user,model,requests,errors,input_tokens,output_tokens,cost_usd,unpriced_requests\r\n/);
-    assert.match(csv.stdout, /\r\nbob,[^,\r\n]+,4,0,/);
+    assert.match(csv.stdout, /^"user","model","requests","errors","input_tokens","output_tokens","cost_usd","unpriced_requests"\r\n/);
+    assert.match(csv.stdout, /\r\n"bob","[^"]+",4,0,/);
   } finally {
     for (const step of cleanup.reverse()) await step().catch(() => {});
   }

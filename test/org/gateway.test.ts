@@ -230,7 +230,7 @@ test('usage: an Identity Center identity proof files records under the STS sessi
   assert.equal(((await elsewhere.json()) as { error_description: string }).error_description, 'identity proof audience is not this endpoint');
 });
 
-test('usage: bad bodies are refused whole with a clear reason (not JSON, over 500 records, over the body limit)', async () => {
+test('usage: bad bodies are refused whole with a clear reason (not JSON, over 500 records, over the body limit, nested too deep)', async () => {
   const g = gateway({ limits: { maxBodyBytes: 200_000 } });
   const alice = bearer(await idp.accessToken('alice'));
   const notJson = await g.usage(alice, '{');
@@ -242,6 +242,9 @@ test('usage: bad bodies are refused whole with a clear reason (not JSON, over 50
   assert.equal(huge.status, 413);
   const wrongType = await g.usage({ ...alice, 'content-type': 'text/plain' }, '{}');
   assert.equal(wrongType.status, 415);
+  const deep = await g.usage(alice, `{"client":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)},"records":[]}`);
+  assert.equal(deep.status, 400);
+  assert.equal(((await deep.json()) as { error_description: string }).error_description, 'invalid body: nested more than 32 levels deep');
 });
 
 test('a caller over the rate limit gets 429 with Retry-After; others are not affected', async () => {

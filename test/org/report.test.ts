@@ -9,16 +9,14 @@ import { readOrgConfig } from '../../src/org/config.ts';
 import { MAX_SESSION_POLICY_CHARS, sessionPolicy } from '../../src/org/credential-broker.ts';
 import { resolveModels } from '../../src/org/entitlement.ts';
 import { openPglite } from '../../src/org/database.ts';
-import { csvCell, formatReport } from '../../src/org/report-format.ts';
+import { formatReport } from '../../src/org/report-format.ts';
 import { wireRecord } from './support.ts';
 
-test('CSV cells a spreadsheet would run as a formula are neutralised (OWASP), and quoted per RFC 4180', () => {
-  assert.equal(csvCell('=HYPERLINK("http://x","y")'), `"'=HYPERLINK(""http://x"",""y"")"`);
-  for (const lead of ['+', '-', '@', '\t', '\r']) assert.equal(csvCell(`${lead}1+1`).replace(/^"/, '').slice(0, 2), `'${lead}`);
-  assert.equal(csvCell('claude-cli/1.0 (a, b)'), '"claude-cli/1.0 (a, b)"');
-  assert.equal(csvCell('alice'), 'alice');
-  const csv = formatReport([{ keys: { client: '=cmd|calc' }, requests: 2, errors: 0, inputTokens: 10, outputTokens: 5, costUsd: -0, unpricedRequests: 0 }], ['client'], 'csv');
-  assert.equal(csv, "client,requests,errors,input_tokens,output_tokens,cost_usd,unpriced_requests\r\n'=cmd|calc,2,0,10,5,0.0000,0\r\n");
+test('org report CSV: text a spreadsheet would run as a formula is neutralised (OWASP, src/core/csv.ts), numbers stay numbers', () => {
+  const csv = formatReport([{ keys: { client: '=cmd|calc', user: '@ann, "the" boss' }, requests: 2, errors: 0, inputTokens: 10, outputTokens: 5, costUsd: 0.25, unpricedRequests: 0 }], ['client', 'user'], 'csv');
+  assert.equal(csv, `"client","user","requests","errors","input_tokens","output_tokens","cost_usd","unpriced_requests"\r\n"'=cmd|calc","'@ann, ""the"" boss",2,0,10,5,0.25,0\r\n`);
+  const table = formatReport([{ keys: { user: 'evil\u001b[2J' }, requests: 1, errors: 0, inputTokens: 1, outputTokens: 1, costUsd: 0, unpricedRequests: 0 }], ['user'], 'table');
+  assert.ok(table.includes('evil\\x1b[2J') && !table.includes('\u001b'), 'control characters shown escaped');
 });
 
 test('org report reads an embedded store by --config and prints a table, CSV or JSON; bad options exit 2', { timeout: 120_000 }, async () => {
@@ -49,7 +47,7 @@ test('org report reads an embedded store by --config and prints a table, CSV or 
     ].join('\n'));
     const csv = io();
     assert.equal(await run('org', ['report', '--data-dir', join(dir, 'store'), '--by', 'client', '--by', 'group', '--format', 'csv'], csv.io), 0, csv.out.stderr);
-    assert.match(csv.out.stdout, /\r\n'@evil,\(none\),1,/);
+    assert.match(csv.out.stdout, /\r\n"'@evil","\(none\)",1,/);
     const json = io();
     assert.equal(await run('org', ['report', '--data-dir', join(dir, 'store'), '--by', 'model', '--user', 'ann', '--format', 'json'], json.io), 0);
     assert.deepEqual((JSON.parse(json.out.stdout) as { model: string; cost_usd: number }[]).map((row) => [row.model, row.cost_usd]), [['model-a', 0.5], ['model-b', 0.25]]);
