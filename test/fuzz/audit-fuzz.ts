@@ -53,6 +53,11 @@ export interface AuditEndpointTarget {
   path: string;
   /** A bearer token the endpoint accepts; it must never come back in an answer. */
   token: string;
+  /**
+   * How its errors look: the test collector's `{"error":{"message","type"}}` (default), or the org
+   * gateway's OAuth-style `{"error","error_description"}`.
+   */
+  errorShape?: 'collector' | 'oauth';
 }
 
 /** Mutated batches to an audit endpoint. */
@@ -76,8 +81,13 @@ export function auditEndpointProperty(target: AuditEndpointTarget): fc.IAsyncPro
     // The collector's errors are `{"error":{"message","type"}}`: checked below, not as OpenAI's.
     problems.push(...answerProblems(response, raw.toString('latin1'), { dialect: 'openai', method: 'HEAD', secrets: [target.token] }));
     if (response && response.status >= 400 && response.body.length > 0) {
-      const error = (parseOrNull(response.body) as { error?: { message?: unknown; type?: unknown } } | null)?.error;
-      if (typeof error?.message !== 'string' || typeof error.type !== 'string') problems.push(`error without {error:{message,type}} (${response.status})`);
+      const answer = parseOrNull(response.body) as { error?: unknown; error_description?: unknown } | null;
+      if (target.errorShape === 'oauth') {
+        if (typeof answer?.error !== 'string' || typeof answer.error_description !== 'string') problems.push(`error without {error,error_description} (${response.status})`);
+      } else {
+        const error = answer?.error as { message?: unknown; type?: unknown } | undefined;
+        if (typeof error?.message !== 'string' || typeof error.type !== 'string') problems.push(`error without {error:{message,type}} (${response.status})`);
+      }
     }
     if (response?.status === 200 && bodyFraming === 'exact') {
       const answer = (parseOrNull(response.body) ?? {}) as { accepted?: unknown; rejected?: unknown };
