@@ -23,8 +23,12 @@ interface Entry {
   options: BuildOptions;
 }
 
-/** Packages that must stay outside every bundle (native addons, Electron itself). */
-const ALWAYS_EXTERNAL = ['@napi-rs/keyring', 'electron'];
+/**
+ * Packages that must stay outside every bundle (native addons, Electron itself, PGlite, which loads its
+ * WebAssembly and data files from beside its own module, and pg, whose optional native binding is
+ * resolved at run time).
+ */
+const ALWAYS_EXTERNAL = ['@napi-rs/keyring', 'electron', '@electric-sql/pglite', 'pg'];
 
 export const NODE_DEFAULTS: BuildOptions = {
   bundle: true,
@@ -60,7 +64,7 @@ function optionalCommandsAsJs(): Plugin {
 }
 
 const cliDir = path.join(root, 'src/cli');
-const optionalCli = ['auth-commands', 'usage-command'].filter((name) => existsSync(path.join(cliDir, `${name}.ts`)));
+const optionalCli = ['auth-commands', 'usage-command', 'org-command'].filter((name) => existsSync(path.join(cliDir, `${name}.ts`)));
 
 const ENTRIES: Entry[] = [
   {

@@ -17,10 +17,15 @@ import type { TokenVerifier, VerifiedToken } from './token-verifier.ts';
 const SESSION_COOKIE = 'bb_admin';
 const FLOW_COOKIE = 'bb_admin_flow';
 const require = createRequire(import.meta.url);
+/**
+ * The page's own files, found from the package root: this module runs from src/org/ (sources) or from a
+ * chunk in dist/cli/ (the esbuild bundle), both two levels below it.
+ */
+const PAGE_DIR = new URL('../../src/org/admin-page/', import.meta.url);
 
 const ASSETS: Record<string, { file: string; type: string }> = {
-  'admin.js': { file: new URL('./admin-page/admin.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' },
-  'admin.css': { file: new URL('./admin-page/admin.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
+  'admin.js': { file: new URL('admin.js', PAGE_DIR).pathname, type: 'text/javascript; charset=utf-8' },
+  'admin.css': { file: new URL('admin.css', PAGE_DIR).pathname, type: 'text/css; charset=utf-8' },
   'uplot.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uplot.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };
@@ -47,7 +52,7 @@ export function createAdminRoutes(deps: { config: OrgConfig; store: AuditStore; 
   const { config, store, verifier } = deps;
   const admin = config.admin!;
   const now = deps.now ?? (() => new Date());
-  const page = readFileSync(new URL('./admin-page/index.html', import.meta.url), 'utf8');
+  const page = readFileSync(new URL('index.html', PAGE_DIR), 'utf8');
   const secure = (c: Context) => deps.base(c).startsWith('https:');
 
   const isAdmin = (identity: VerifiedToken) => admin.users.includes(identity.user) || identity.groups.some((group) => admin.groups.includes(group));
