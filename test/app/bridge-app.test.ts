@@ -10,17 +10,10 @@ import { settingsJsonSchema } from '../../src/app/settings-store.ts';
 import type { AppState } from '../../src/app/types.ts';
 import type { RequestFinishedEvent } from '../../src/core/request-events.ts';
 import { chatThrough, startApp, tempDataDirectory } from './support.ts';
+import { freePort } from '../support/free-port.ts';
 
 const NOVA = 'amazon.nova-micro-v1:0';
 
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('the settings JSON Schema is the zod schema without defaults (the file keeps only what the user set)', () => {
   const { properties } = settingsJsonSchema();
