@@ -94,7 +94,8 @@ export function formatRequestLine(event: RequestFinishedEvent): string {
   const tokens = `${event.usage.inputTokens + event.usage.cacheReadTokens + event.usage.cacheWriteTokens} in / ${event.usage.outputTokens} out`;
   const ttft = event.timeToFirstTokenMs !== null ? ` first token ${event.timeToFirstTokenMs} ms` : '';
   const error = event.errorType ? ` ${event.errorType}` : '';
-  return `${time} ${event.status}${error} ${printable(event.route)}${event.stream ? ' (stream)' : ''} ${model} ${tokens} ${event.latencyMs} ms${ttft}`;
+  const dropped = event.droppedFields ? ` dropped ${printable(event.droppedFields.join(','))}` : '';
+  return `${time} ${event.status}${error} ${printable(event.route)}${event.stream ? ' (stream)' : ''} ${model} ${tokens} ${event.latencyMs} ms${ttft}${dropped}`;
 }
 
 function describeUsage(usage: UsagePipeline): string {

@@ -2,6 +2,7 @@
  * Model names: aliases a client knows (gpt-4o, ...) -> Bedrock model ids / inference profiles / ARNs,
  * and what each Bedrock model can do (traits that shape the Converse request).
  */
+import { claudeModelNamed } from './claude-models.ts';
 import { OpenAIError, unknownModelError } from './openai-errors.ts';
 
 export interface ModelMapping {
@@ -73,10 +74,25 @@ export function isApplicationInferenceProfile(modelId: string): boolean {
   return APPLICATION_PROFILE_ARN_PATTERN.test(modelId);
 }
 
+/**
+ * The system-defined inference profile of a Claude first-party name (`claude-sonnet-4-5`, dated or not)
+ * in the region's geography (`us.anthropic.claude-sonnet-4-5-20250929-v1:0` from us-east-1), as Claude
+ * Code itself picks in its Bedrock mode; null for other names or without a region.
+ */
+export function claudeProfileOf(name: string, region: string | undefined): string | null {
+  if (region === undefined) return null;
+  const model = claudeModelNamed(name);
+  return model ? `${geographyOf(region)}.${model.bedrock}` : null;
+}
+
 // `default` is never an alias target of its own, so a default model named `default` cannot loop.
-function targetOf(name: string, mapping: ModelMapping): string | null {
-  if (name !== 'default' && Object.hasOwn(mapping.aliases, name)) return mapping.aliases[name]!;
-  return isBedrockModelId(name) ? name : null;
+// Aliases come first: a user's alias for a Claude name wins over its built-in profile.
+function targetOf(name: string, mapping: ModelMapping, region?: string): string | null {
+  if (name !== 'default' && Object.hasOwn(mapping.aliases, name)) {
+    const target = mapping.aliases[name]!;
+    return claudeProfileOf(target, region) ?? target;
+  }
+  return isBedrockModelId(name) ? name : claudeProfileOf(name, region);
 }
 
 /** The configured default model's name; an alias named `default` counts where no default model is set. */
@@ -85,15 +101,19 @@ function configuredDefault(mapping: ModelMapping): string | null {
 }
 
 /** The Bedrock id `default` stands for, or null when no default model is set or it names nothing known. */
-export function defaultModelId(mapping: ModelMapping): string | null {
+export function defaultModelId(mapping: ModelMapping, region?: string): string | null {
   const name = configuredDefault(mapping);
-  return name === null ? null : targetOf(name, mapping);
+  return name === null ? null : targetOf(name, mapping, region);
 }
 
-export function resolveModel(requested: string | undefined | null, mapping: ModelMapping): ResolvedModel {
+/**
+ * A request's model name -> the Bedrock id to call: an alias, a Bedrock id or ARN as is, or (given the
+ * region) a Claude first-party name as its inference profile there.
+ */
+export function resolveModel(requested: string | undefined | null, mapping: ModelMapping, region?: string): ResolvedModel {
   const name = typeof requested === 'string' ? requested.trim() : '';
   if (name === '' || name === 'default') {
-    const modelId = defaultModelId(mapping);
+    const modelId = defaultModelId(mapping, region);
     if (!modelId) {
       const configured = configuredDefault(mapping);
       const asked = name === '' ? 'No model was given' : "The model 'default' was asked for";
@@ -107,7 +127,7 @@ export function resolveModel(requested: string | undefined | null, mapping: Mode
     }
     return { requested: name === '' ? null : name, modelId };
   }
-  const modelId = targetOf(name, mapping);
+  const modelId = targetOf(name, mapping, region);
   if (modelId !== null) return { requested: name, modelId };
   throw unknownModelError(name);
 }

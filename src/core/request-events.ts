@@ -10,6 +10,10 @@ export interface TokenUsage {
 
 export const CHAT_ROUTE = '/v1/chat/completions';
 export const EMBEDDINGS_ROUTE = '/v1/embeddings';
+/** Anthropic's Messages API (Claude Code, the Anthropic SDKs). */
+export const MESSAGES_ROUTE = '/v1/messages';
+/** Free on Bedrock (CountTokens), so not an inference route: nothing to record in the ledger. */
+export const COUNT_TOKENS_ROUTE = '/v1/messages/count_tokens';
 
 /**
  * The Bedrock Runtime operations the bridge relays as they are (the Bedrock-native passthrough), by
@@ -35,7 +39,7 @@ const BEDROCK_NATIVE_INFERENCE = new Set(BEDROCK_NATIVE_OPERATIONS.filter((opera
 
 /** The routes that call a model: the usage ledger records their requests, whatever the outcome. */
 export function isInferenceRoute(route: string): boolean {
-  return route === CHAT_ROUTE || route === EMBEDDINGS_ROUTE || BEDROCK_NATIVE_INFERENCE.has(route);
+  return route === CHAT_ROUTE || route === EMBEDDINGS_ROUTE || route === MESSAGES_ROUTE || BEDROCK_NATIVE_INFERENCE.has(route);
 }
 
 /**
@@ -78,6 +82,12 @@ export interface RequestFinishedEvent {
   /** Milliseconds from request start to the first content byte sent; null when not streamed or none. */
   timeToFirstTokenMs: number | null;
   userAgent: string | null;
+  /**
+   * What the bridge removed or rewrote in the request so Bedrock would take it (names only, never
+   * values: `anthropic_beta:oauth-2025-04-20`, `context_management`, `metadata.user_id`, …); absent
+   * when nothing was.
+   */
+  droppedFields?: readonly string[];
 }
 
 /**

@@ -79,7 +79,8 @@ export function anthropicToConverse(body: Json): Json {
   }
   if (Array.isArray(body.tools) && body.tools.length > 0) {
     converse.toolConfig = {
-      tools: body.tools.map((t: Json) => ({ toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.input_schema } } })),
+      // Anthropic-defined tools (bash_…, text_editor_…) carry a type and no schema.
+      tools: body.tools.map((t: Json) => ({ toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.input_schema ?? { type: 'object' } } } })),
     };
     const choice = body.tool_choice;
     if (choice?.type === 'any') converse.toolConfig.toolChoice = { any: {} };

@@ -7,6 +7,7 @@ import { awsError, EmulatedAwsError, validationError, type AwsErrorSpec } from '
 import type { ModelCatalog, EmulatedModel, InferenceProfileSummary } from './catalog.ts';
 import type { CredentialRegistry } from './credential-registry.ts';
 import { anthropicResponse, anthropicStreamEvents, anthropicToConverse } from './anthropic-native.ts';
+import { refuseUnsupportedNativeFields } from './anthropic-refusals.ts';
 import { invokeEmbeddingModel } from './embeddings.ts';
 import { encodeEvent, encodeException } from './eventstream.ts';
 import { redactHeaders, type EmulatorOperation, type RecordedRequest, type RequestRecorder } from './recorder.ts';
@@ -301,6 +302,7 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
         if (model.providerName !== 'Anthropic') {
           throw validationError('This emulator answers InvokeModel for chat models only in Anthropic\'s native format; use Converse or ConverseStream.');
         }
+        refuseUnsupportedNativeFields(body, model);
         const converseBody = anthropicToConverse(body);
         validateConverseRequest(converseBody, model);
         const reply = buildConverseReply(converseBody, { model, modelId, attempt: entry.attempt, promptCache }, stream);
@@ -355,7 +357,9 @@ export function createBedrockApp(deps: BedrockAppDeps): Hono<NodeBindings> {
       let converseBody: Json;
       if (body.input?.converse) converseBody = body.input.converse;
       else if (typeof body.input?.invokeModel?.body === 'string') {
-        converseBody = anthropicToConverse(JSON.parse(Buffer.from(body.input.invokeModel.body, 'base64').toString('utf8')));
+        const native = JSON.parse(Buffer.from(body.input.invokeModel.body, 'base64').toString('utf8'));
+        refuseUnsupportedNativeFields(native, model);
+        converseBody = anthropicToConverse(native);
       } else throw validationError('CountTokens input must have either converse or invokeModel.');
       validateConverseRequest(converseBody, model);
       const counted = countInputTokens(converseBody, modelId, new Set());

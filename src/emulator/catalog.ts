@@ -21,6 +21,8 @@ export interface EmulatedModel {
   structuredOutput: boolean;
   /** Accepts Anthropic extended thinking (additionalModelRequestFields.thinking). */
   reasoning: boolean;
+  /** Claude 4.6+: `thinking: {type: "adaptive"}` and `output_config.effort` (older models refuse both). */
+  adaptiveThinking: boolean;
   /** The account has not been granted access: every invocation gets AccessDeniedException. */
   accessDenied: boolean;
   lifecycle: 'ACTIVE' | 'LEGACY';
@@ -40,12 +42,14 @@ interface ModelSeed {
   noTempWithTopP?: boolean;
   structured?: boolean;
   reasoning?: boolean;
+  adaptive?: boolean;
   denied?: boolean;
   legacy?: boolean;
   profiles?: string[];
 }
 
 const SEEDS: ModelSeed[] = [
+  { id: 'anthropic.claude-sonnet-4-6', name: 'Claude Sonnet 4.6', provider: 'Anthropic', in: ['TEXT', 'IMAGE'], types: ['INFERENCE_PROFILE'], maxOut: 64000, noTempWithTopP: true, structured: true, reasoning: true, adaptive: true, profiles: ['us', 'global'] },
   { id: 'anthropic.claude-sonnet-4-5-20250929-v1:0', name: 'Claude Sonnet 4.5', provider: 'Anthropic', in: ['TEXT', 'IMAGE'], types: ['INFERENCE_PROFILE'], maxOut: 64000, noTempWithTopP: true, structured: true, reasoning: true, profiles: ['us', 'global'] },
   { id: 'anthropic.claude-haiku-4-5-20251001-v1:0', name: 'Claude Haiku 4.5', provider: 'Anthropic', in: ['TEXT', 'IMAGE'], types: ['INFERENCE_PROFILE'], maxOut: 64000, noTempWithTopP: true, structured: true, reasoning: true, profiles: ['us', 'global'] },
   { id: 'anthropic.claude-opus-4-5-20251101-v1:0', name: 'Claude Opus 4.5', provider: 'Anthropic', in: ['TEXT', 'IMAGE'], types: ['INFERENCE_PROFILE'], maxOut: 64000, noTempWithTopP: true, structured: true, reasoning: true, profiles: ['us', 'global'] },
@@ -81,6 +85,7 @@ export const EMULATED_MODELS: readonly EmulatedModel[] = SEEDS.map((s) => ({
   rejectsTemperatureWithTopP: s.noTempWithTopP ?? false,
   structuredOutput: s.structured ?? false,
   reasoning: s.reasoning ?? false,
+  adaptiveThinking: s.adaptive ?? false,
   accessDenied: s.denied ?? false,
   lifecycle: s.legacy ? 'LEGACY' : 'ACTIVE',
   profiles: s.profiles ?? [],

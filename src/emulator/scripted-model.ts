@@ -60,6 +60,11 @@ export function countWords(text: string): number {
   return count;
 }
 
+/** The signature the emulated model gives a thinking text (Anthropic's native format checks it when it comes back). */
+export function thinkingSignature(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
+
 function words(text: string): string[] {
   const trimmed = text.trim();
   return trimmed === '' ? [] : trimmed.split(WHITESPACE);
@@ -74,6 +79,8 @@ interface Markers {
   throttle?: number; // attempts to throttle; Infinity = always
   retryAfter?: string;
   failMidStream?: string;
+  /** `[[too-long]]`: Bedrock's context-overflow refusal. */
+  tooLong?: boolean;
   deny?: boolean;
   error?: string;
   stop?: string;
@@ -122,6 +129,9 @@ function parseMarkers(text: string): { markers: Markers; clean: string } {
       case 'deny':
         markers.deny = true;
         break;
+      case 'too-long':
+        markers.tooLong = true;
+        break;
       case 'error':
         markers.error = arg;
         break;
@@ -165,10 +175,20 @@ function blockKind(block: Json): string | undefined {
   return undefined;
 }
 
+/** Bedrock's rule for `requestMetadata` values (Claude Code's JSON-string user id breaks it). */
+const REQUEST_METADATA_VALUE = /^[a-zA-Z0-9\s:_@$#=/+,\-.]{0,256}$/;
+
 /** Validates what Bedrock validates before the model runs; throws ValidationException like it does. */
 export function validateConverseRequest(body: Json, model: EmulatedModel): void {
   if (model.kind !== 'chat') {
     throw validationError("This action doesn't support the model that you provided. Try again with a supported text or chat model.");
+  }
+  if (body.requestMetadata !== undefined) {
+    for (const value of Object.values(body.requestMetadata ?? {})) {
+      if (typeof value !== 'string' || !REQUEST_METADATA_VALUE.test(value)) {
+        throw validationError('Request metadata contains a value that violates the regular expression: [a-zA-Z0-9\\s:_@$#=/+,-.]{0,256}');
+      }
+    }
   }
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
@@ -497,6 +517,7 @@ export function buildConverseReply(body: Json, context: ScriptContext, stream: b
   for (const block of last.content) if (typeof block.text === 'string') userText += (userText ? '\n' : '') + block.text;
   const { markers, clean } = parseMarkers(userText);
 
+  if (markers.tooLong) throw validationError('Input is too long for requested model.');
   if (markers.deny) throw new EmulatedAwsError('AccessDeniedException', "You don't have access to the model with the specified model ID.");
   if (markers.throttle !== undefined && context.attempt <= markers.throttle) {
     const headers = markers.retryAfter !== undefined ? { 'retry-after': markers.retryAfter } : undefined;
@@ -516,8 +537,7 @@ export function buildConverseReply(body: Json, context: ScriptContext, stream: b
   const wantsReasoning = markers.reasoning === true || thinking?.type === 'enabled' || thinking?.type === 'adaptive';
   if (wantsReasoning && context.model.reasoning) {
     const text = `Thinking about: ${userWords.length > 0 ? userWords.join(' ') : 'the request'}`;
-    const signature = createHash('sha256').update(text).digest('base64');
-    blocks.push({ type: 'reasoning', text, signature });
+    blocks.push({ type: 'reasoning', text, signature: thinkingSignature(text) });
   }
 
   // Tool calls.

@@ -5,7 +5,7 @@ import type { ImageResolver } from '../core/chat-request.ts';
 import { printable } from '../core/client-text.ts';
 import { messageOf } from '../core/error-message.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
-import { CHAT_ROUTE, EMBEDDINGS_ROUTE, RequestEventBus } from '../core/request-events.ts';
+import { CHAT_ROUTE, COUNT_TOKENS_ROUTE, EMBEDDINGS_ROUTE, MESSAGES_ROUTE, RequestEventBus } from '../core/request-events.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_TIMEOUT_MS, DEFAULT_MODEL_CACHE_SECONDS } from '../core/settings.ts';
 import { dialectErrorMiddleware } from './dialect.ts';
 import { errorResponse } from './error-response.ts';
@@ -21,6 +21,7 @@ import { bedrockControlPlaneHandlers } from './routes/bedrock-control-plane.ts';
 import { BEDROCK_NATIVE_PATH_PATTERN, bedrockPassthroughHandler } from './routes/bedrock-passthrough.ts';
 import { chatCompletionsHandler } from './routes/chat.ts';
 import { embeddingsHandler } from './routes/embeddings.ts';
+import { messagesHandlers } from './routes/messages.ts';
 import { listModelsHandler, retrieveModelHandler } from './routes/models.ts';
 
 export interface GatewayAppOptions {
@@ -49,6 +50,8 @@ export interface GatewayAppOptions {
   embeddingConcurrency?: number;
   /** Told once per run of control-plane failures; default: one warning line on stderr. */
   onModelCatalogError?: (error: unknown) => void;
+  /** A /v1/messages stream silent this long gets an `event: ping` (default 10 000 ms). */
+  messagesPingIntervalMs?: number;
 }
 
 export interface GatewayApp {
@@ -60,6 +63,8 @@ export interface GatewayApp {
   /** Switches aliases and the default model for every following request (e.g. from the tray). */
   setModels(next: ModelMapping): void;
 }
+
+const DEFAULT_MESSAGES_PING_MS = 10_000;
 
 function warnCatalog(error: unknown): void {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -95,6 +100,9 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   app.use(dialectErrorMiddleware());
   app.use(hostGuard(allowedHostsFor(options.port, options.extraAllowedHosts)));
   app.use(originGuard(options.allowedOrigins ?? []));
+  // Connection-warming probes (Claude Code's HEAD /api/hello): answered at once, without the API key,
+  // as they carry none and learn nothing; Host and Origin are checked like any request.
+  app.use(async (c, next) => (c.req.method === 'HEAD' && (c.req.path === '/' || c.req.path === '/api/hello') ? c.body(null, 200) : next()));
   app.use(apiKeyGuard(options.apiKey));
   app.use(bodyLimitGuard(options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   app.use(jsonBodyGuard());
@@ -102,7 +110,10 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   const common = { runtime: options.runtime, models, effectiveModelOf: (modelId: string) => modelList.effectiveModelOf(modelId) };
   app.post(CHAT_ROUTE, chatCompletionsHandler({ ...common, resolveImage }));
   app.post(EMBEDDINGS_ROUTE, embeddingsHandler({ ...common, concurrency: options.embeddingConcurrency ?? 8 }));
-  app.get('/v1/models', listModelsHandler(modelList));
+  const messages = messagesHandlers({ ...common, pingIntervalMs: options.messagesPingIntervalMs ?? DEFAULT_MESSAGES_PING_MS });
+  app.post(MESSAGES_ROUTE, messages.messages);
+  app.post(COUNT_TOKENS_ROUTE, messages.countTokens);
+  app.get('/v1/models', listModelsHandler(modelList, options.region));
   app.get('/v1/models/:id{.+}', retrieveModelHandler(modelList));
   app.post(BEDROCK_NATIVE_PATH_PATTERN, bedrockPassthroughHandler(common));
   const controlPlane = bedrockControlPlaneHandlers(modelList, models);
@@ -112,7 +123,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   app.get('/foundation-models/:id', controlPlane.getFoundationModel);
 
   app.notFound((c) =>
-    errorResponse(404, `Unknown endpoint ${c.req.method} ${c.req.path}. Bedrock Bridge serves /v1/chat/completions, /v1/embeddings, /v1/models and the Bedrock Runtime API under /model/{modelId}/.`, 'invalid_request_error', 'unknown_url'),
+    errorResponse(404, `Unknown endpoint ${c.req.method} ${c.req.path}. Bedrock Bridge serves /v1/chat/completions, /v1/embeddings, /v1/messages, /v1/models and the Bedrock Runtime API under /model/{modelId}/.`, 'invalid_request_error', 'unknown_url'),
   );
   app.onError((error) => {
     console.error(`bedrock-bridge: unhandled error: ${printable(messageOf(error), 1000)}`);

@@ -6,6 +6,8 @@ import { routeOf, type RequestEventBus, type RequestEventMap, type RequestFinish
 import { OpenAIError } from '../core/openai-errors.ts';
 import { errorTypeOf, rememberErrorType } from './error-response.ts';
 
+const MAX_DROPPED_FIELDS = 64;
+
 export const ZERO_USAGE: TokenUsage = Object.freeze({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
 
 /**
@@ -18,7 +20,8 @@ export class RequestLog {
   readonly startedAt: number;
   readonly #bus: RequestEventBus;
   readonly #route: string;
-  readonly #region: string;
+  /** The Bedrock region the gateway calls (Claude first-party names resolve to its profiles). */
+  readonly region: string;
   readonly #userAgent: string | null;
   #requestedModel: string | null = null;
   #modelId: string | null = null;
@@ -26,6 +29,8 @@ export class RequestLog {
   stream = false;
   usage: TokenUsage = ZERO_USAGE;
   timeToFirstTokenMs: number | null = null;
+  /** See RequestFinishedEvent.droppedFields. */
+  droppedFields: readonly string[] = [];
   /**
    * Set by a route whose response body outlives its handler (a stream): the route finishes the log at
    * the body's real end, so the middleware must not finish it when the handler returns.
@@ -39,7 +44,7 @@ export class RequestLog {
     this.startedAt = startedAt;
     // What the client sent is bounded here, once, for every subscriber (live log, ledger, window).
     this.#route = clipText(route, CLIENT_TEXT_LIMITS.route);
-    this.#region = region;
+    this.region = region;
     this.#userAgent = clipOptional(userAgent, CLIENT_TEXT_LIMITS.userAgent);
     if (bus.listenerCount('request-started') > 0) {
       this.#emit('request-started', { id, startedAt, route: this.#route, userAgent: this.#userAgent });
@@ -119,7 +124,7 @@ export class RequestLog {
       requestedModel: this.requestedModel,
       modelId: this.modelId,
       effectiveModelId: this.effectiveModelId ?? this.modelId,
-      region: this.#region,
+      region: this.region,
       stream: this.stream,
       status,
       errorType,
@@ -128,6 +133,8 @@ export class RequestLog {
       timeToFirstTokenMs: this.timeToFirstTokenMs,
       userAgent: this.#userAgent,
     };
+    // The names are the client's (beta values, field names, tool types): bounded like its other text.
+    if (this.droppedFields.length > 0) event.droppedFields = this.droppedFields.slice(0, MAX_DROPPED_FIELDS).map((name) => clipText(name, CLIENT_TEXT_LIMITS.route));
     this.#emit('request-finished', event);
   }
 

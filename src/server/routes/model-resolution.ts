@@ -11,7 +11,7 @@ export interface RequestModel extends ResolvedModel {
 
 /** Resolves a request's `model` through the mapping and records all three names in its log. */
 export async function resolveRequestModel(requested: string | null | undefined, mapping: ModelMapping, effectiveModelOf: EffectiveModelOf, log: RequestLog): Promise<RequestModel> {
-  const resolved = resolveModel(requested, mapping);
+  const resolved = resolveModel(requested, mapping, log.region);
   log.requestedModel = resolved.requested;
   log.modelId = resolved.modelId;
   const effectiveModelId = await effectiveModelOf(resolved.modelId);
