@@ -37,6 +37,26 @@ const EMBEDDING_SAMPLES = [
   { model: 'cohere.embed-english-v3', input: ['a', 'b'], encoding_format: 'base64', dimensions: 256 },
 ];
 
+const MESSAGES_SAMPLES = [
+  { model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+  {
+    model: 'claude-haiku-4-5',
+    max_tokens: 4000,
+    stream: true,
+    system: [{ type: 'text', text: 'be brief', cache_control: { type: 'ephemeral' } }],
+    thinking: { type: 'adaptive' },
+    metadata: { user_id: '{"device_id":"d"}' },
+    context_management: { edits: [{ type: 'clear_thinking_20251015' }] },
+    tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } }, custom: { defer_loading: true } }],
+    messages: [
+      { role: 'user', content: 'weather?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'sunny' }] },
+    ],
+  },
+  { model: 'amazon.nova-lite-v1:0', max_tokens: 16, stream: true, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] }] },
+];
+
 export const ROUTES: readonly FuzzRoute[] = [
   { method: 'POST', path: '/v1/chat/completions', dialect: 'openai', samples: CHAT_SAMPLES },
   { method: 'POST', path: '/v1/embeddings', dialect: 'openai', samples: EMBEDDING_SAMPLES },
@@ -44,8 +64,9 @@ export const ROUTES: readonly FuzzRoute[] = [
   { method: 'GET', path: '/v1/models/{id}', dialect: 'openai', samples: [] },
   { method: 'POST', path: '/model/{id}/converse', dialect: 'bedrock', samples: [{ messages: [{ role: 'user', content: [{ text: 'hi' }] }] }] },
   { method: 'POST', path: '/model/{id}/invoke', dialect: 'bedrock', samples: [{ anthropic_version: 'bedrock-2023-05-31', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }] },
+  { method: 'POST', path: '/v1/messages', dialect: 'anthropic', samples: MESSAGES_SAMPLES },
+  { method: 'POST', path: '/v1/messages/count_tokens', dialect: 'anthropic', samples: [{ model: 'claude-haiku-4-5', system: 'be brief', messages: [{ role: 'user', content: 'count me' }] }] },
   // Routes being added elsewhere; until they land these are unknown paths answered in their dialect:
-  // { method: 'POST', path: '/v1/messages', dialect: 'anthropic', samples: [{ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }] },
   // { method: 'POST', path: '/v1/responses', dialect: 'openai', samples: [{ model: 'gpt-4o', input: 'hi' }] },
 ];
 
