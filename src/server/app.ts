@@ -114,7 +114,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   app.post(MESSAGES_ROUTE, messages.messages);
   app.post(COUNT_TOKENS_ROUTE, messages.countTokens);
   app.get('/v1/models', listModelsHandler(modelList, options.region));
-  app.get('/v1/models/:id{.+}', retrieveModelHandler(modelList));
+  app.get('/v1/models/:id{.+}', retrieveModelHandler(modelList, options.region));
   app.post(BEDROCK_NATIVE_PATH_PATTERN, bedrockPassthroughHandler(common));
   const controlPlane = bedrockControlPlaneHandlers(modelList, models);
   app.get('/inference-profiles', controlPlane.listInferenceProfiles);

@@ -298,5 +298,8 @@ describe('/v1/messages around the SDK', () => {
     assert.equal(list.data[0].type, 'model');
     const page = await client.models.list();
     assert.ok(page.data.some((model) => model.id === 'claude-haiku-4-5'));
+    const one = await client.models.retrieve('claude-sonnet-4-5-20250929');
+    assert.deepEqual(one, { type: 'model', id: 'claude-sonnet-4-5-20250929', display_name: 'claude-sonnet-4-5-20250929 (us.anthropic.claude-sonnet-4-5-20250929-v1:0)', created_at: '1970-01-01T00:00:00.000Z' });
+    await assert.rejects(client.models.retrieve('claude-nonexistent-9'), NotFoundError);
   });
 });

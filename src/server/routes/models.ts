@@ -22,18 +22,27 @@ function anthropicModelList(data: readonly ModelEntry[], region: string, degrade
   const listed = new Set(data.map((entry) => entry.id));
   const claudeNames: ModelEntry[] = [];
   for (const model of CLAUDE_MODELS) {
-    const profile = claudeProfileOf(model.name, region)!;
-    if (!listed.has(model.name) && (degraded || listed.has(profile))) {
-      claudeNames.push({ id: model.name, object: 'model', created: 0, owned_by: 'bedrock-bridge', bedrock_model_id: profile });
-    }
+    const entry = claudeNameEntry(model.name, region)!;
+    if (!listed.has(model.name) && (degraded || listed.has(entry.bedrock_model_id!))) claudeNames.push(entry);
   }
-  const entries = [...claudeNames, ...data].map((entry) => ({
+  const entries = [...claudeNames, ...data].map(anthropicModel);
+  return { data: entries, has_more: false, first_id: entries[0]?.id ?? null, last_id: entries.at(-1)?.id ?? null };
+}
+
+/** A Claude first-party name as a list entry pointing at its profile in the region; null for other names. */
+function claudeNameEntry(name: string, region: string): ModelEntry | null {
+  const profile = claudeProfileOf(name, region);
+  return profile === null ? null : { id: name, object: 'model', created: 0, owned_by: 'bedrock-bridge', bedrock_model_id: profile };
+}
+
+/** One model in Anthropic's shape. */
+function anthropicModel(entry: ModelEntry): Record<string, string> {
+  return {
     type: 'model',
     id: entry.id,
     display_name: entry.bedrock_model_id ? `${entry.id} (${entry.bedrock_model_id})` : entry.id,
     created_at: new Date(entry.created * 1000).toISOString(),
-  }));
-  return { data: entries, has_more: false, first_id: entries[0]?.id ?? null, last_id: entries.at(-1)?.id ?? null };
+  };
 }
 
 /** GET /v1/models: OpenAI's list, or Anthropic's when the request carries `anthropic-version`. */
@@ -50,11 +59,14 @@ export function listModelsHandler(modelList: ModelList, region: string) {
  * hono decodes it, so both `.../models/arn:aws:...:application-inference-profile/abc` and the
  * `%2F`-encoded form work.
  */
-export function retrieveModelHandler(modelList: ModelList) {
+export function retrieveModelHandler(modelList: ModelList, region: string) {
   return async function retrieveModel(c: Context): Promise<Response> {
     const id = c.req.param('id') ?? '';
-    const { entry, degraded } = await modelList.find(id);
+    const anthropic = c.req.header('anthropic-version') !== undefined;
+    const found = await modelList.find(id);
+    // An Anthropic client may ask for a Claude name the way it sends it (it resolves on /v1/messages).
+    const entry = found.entry ?? (anthropic ? claudeNameEntry(id, region) : null);
     if (!entry) return openAIErrorResponse(unknownModelError(id));
-    return jsonResponse(entry, degradedHeaders(degraded));
+    return jsonResponse(anthropic ? anthropicModel(entry) : entry, degradedHeaders(found.degraded));
   };
 }
