@@ -94,7 +94,7 @@ export function formatRequestLine(event: RequestFinishedEvent): string {
   const tokens = `${event.usage.inputTokens + event.usage.cacheReadTokens + event.usage.cacheWriteTokens} in / ${event.usage.outputTokens} out`;
   const ttft = event.timeToFirstTokenMs !== null ? ` first token ${event.timeToFirstTokenMs} ms` : '';
   const error = event.errorType ? ` ${event.errorType}` : '';
-  const dropped = event.droppedFields ? ` dropped ${printable(event.droppedFields.join(','))}` : '';
+  const dropped = event.droppedFields ? ` dropped ${event.droppedFields.map((name) => printable(name, 100)).join(',')}` : '';
   return `${time} ${event.status}${error} ${printable(event.route)}${event.stream ? ' (stream)' : ''} ${model} ${tokens} ${event.latencyMs} ms${ttft}${dropped}`;
 }
 

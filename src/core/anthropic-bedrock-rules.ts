@@ -86,6 +86,9 @@ export const SERVER_TOOL_TYPE = /^(?:web_search|web_fetch|code_execution|mcp_too
 export const BEDROCK_CONTEXT_EDIT = 'compact_20260112';
 export const BEDROCK_CONTEXT_EDIT_BETA = 'compact-2026-01-12';
 
+/** The beta of `role: "system"` messages inside `messages`; left out with them where the model lacks them. */
+export const MID_CONVERSATION_SYSTEM_BETA = /^mid-conversation-system-/;
+
 /** The beta under which Bedrock takes `defer_loading` on tools. */
 export const TOOL_SEARCH_BETA = 'tool-search-tool-2025-10-19';
 

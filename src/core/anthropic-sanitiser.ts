@@ -6,6 +6,7 @@ import {
   betaRulesFor,
   CACHE_CONTROL_KEYS,
   METADATA_VALUE_PATTERN,
+  MID_CONVERSATION_SYSTEM_BETA,
   MIN_THINKING_BUDGET,
   SERVER_TOOL_TYPE,
   THINKING_BUDGET_BY_EFFORT,
@@ -142,6 +143,44 @@ function cleanTools(tools: Json[], betas: string[], dropped: string[]): Json[] {
   return out;
 }
 
+function textBlocks(content: Json): Json[] {
+  return typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? content : [];
+}
+
+/**
+ * `role: "system"` messages inside `messages`, for a model without them: each becomes text of the user
+ * turn it sits next to (ahead of the next user turn's content; at the end of the previous one when an
+ * assistant turn or nothing follows). That is where Claude Code puts its reminders for models it knows
+ * lack them; the roles keep alternating.
+ */
+function foldSystemMessages(messages: Json[]): Json[] {
+  const out: Json[] = [];
+  let pending: Json[] = [];
+  for (const message of messages) {
+    if (isObject(message) && message.role === 'system') {
+      pending.push(...textBlocks(message.content));
+      continue;
+    }
+    if (pending.length > 0 && isObject(message) && message.role === 'user') {
+      out.push({ ...message, content: [...pending, ...textBlocks(message.content)] });
+      pending = [];
+      continue;
+    }
+    if (pending.length > 0) pending = appendToLastUser(out, pending);
+    out.push(message);
+  }
+  if (pending.length > 0) appendToLastUser(out, pending);
+  return out;
+}
+
+/** Adds `blocks` to the last user turn of `out`; returns what could not be placed (no user turn yet). */
+function appendToLastUser(out: Json[], blocks: Json[]): Json[] {
+  const index = out.findLastIndex((message) => isObject(message) && message.role === 'user');
+  if (index < 0) return blocks;
+  out[index] = { ...out[index], content: [...textBlocks(out[index].content), ...blocks] };
+  return [];
+}
+
 /** Claude Code's JSON-string user id breaks Bedrock's pattern: a hash keeps users apart without the text. */
 function cleanMetadata(metadata: Json, dropped: string[]): Json {
   if (!isObject(metadata)) {
@@ -179,7 +218,7 @@ function formatInstruction(format: Json): string {
 
 export function toBedrockNativeBody(request: Record<string, Json>, options: SanitiseOptions): NativeBody {
   const dropped: string[] = [];
-  const { adaptiveThinking, thinking: hasThinking } = claudeTraitsOf(options.baseModelId);
+  const { adaptiveThinking, thinking: hasThinking, midConversationSystem } = claudeTraitsOf(options.baseModelId);
   const body: Record<string, Json> = { anthropic_version: BEDROCK_ANTHROPIC_VERSION };
   for (const [key, value] of Object.entries(request)) {
     if (key === 'model' || key === 'stream' || key === 'anthropic_version' || key === 'anthropic_beta') continue;
@@ -190,7 +229,16 @@ export function toBedrockNativeBody(request: Record<string, Json>, options: Sani
     if (value !== undefined) body[key] = value;
   }
 
-  const { kept: betas, unknown } = sanitiseBetas(betasOf(options.betaHeader, request.anthropic_beta), options, dropped);
+  let requestedBetas = betasOf(options.betaHeader, request.anthropic_beta);
+  if (!midConversationSystem && Array.isArray(body.messages) && body.messages.some((message: Json) => message?.role === 'system')) {
+    body.messages = foldSystemMessages(body.messages);
+    dropped.push('messages[].role:system');
+  }
+  if (!midConversationSystem) {
+    for (const beta of requestedBetas.filter((name) => MID_CONVERSATION_SYSTEM_BETA.test(name))) dropped.push(`anthropic_beta:${beta}`);
+    requestedBetas = requestedBetas.filter((name) => !MID_CONVERSATION_SYSTEM_BETA.test(name));
+  }
+  const { kept: betas, unknown } = sanitiseBetas(requestedBetas, options, dropped);
   if (betas.length > 0) body.anthropic_beta = betas;
 
   if (options.countTokens && body.max_tokens === undefined) body.max_tokens = 1;

@@ -18,12 +18,21 @@ export interface ClaudeModel {
   thinking: boolean;
   /** Input tokens the model takes without the 1M-context beta. */
   contextWindow: number;
+  /** `role: "system"` messages inside `messages` (Claude Code sends them to models it does not know, too). */
+  midConversationSystem: boolean;
 }
 
 const MILLION = 1_000_000;
 
-function row(name: string, dated: string | null, bedrock: string, traits: { adaptive?: boolean; thinking?: boolean; window?: number } = {}): ClaudeModel {
-  const model: ClaudeModel = { name, bedrock, adaptiveThinking: traits.adaptive ?? false, thinking: traits.thinking ?? true, contextWindow: traits.window ?? 200_000 };
+function row(name: string, dated: string | null, bedrock: string, traits: { adaptive?: boolean; thinking?: boolean; window?: number; midSystem?: boolean } = {}): ClaudeModel {
+  const model: ClaudeModel = {
+    name,
+    bedrock,
+    adaptiveThinking: traits.adaptive ?? false,
+    thinking: traits.thinking ?? true,
+    contextWindow: traits.window ?? 200_000,
+    midConversationSystem: traits.midSystem ?? false,
+  };
   if (dated !== null) model.dated = dated;
   return model;
 }
@@ -41,9 +50,9 @@ export const CLAUDE_MODELS: readonly ClaudeModel[] = [
   row('claude-sonnet-4-6', null, 'anthropic.claude-sonnet-4-6', { adaptive: true }),
   row('claude-opus-4-6', null, 'anthropic.claude-opus-4-6-v1', { adaptive: true }),
   row('claude-opus-4-7', null, 'anthropic.claude-opus-4-7', { adaptive: true, window: MILLION }),
-  row('claude-opus-4-8', null, 'anthropic.claude-opus-4-8', { adaptive: true, window: MILLION }),
-  row('claude-sonnet-5', null, 'anthropic.claude-sonnet-5', { adaptive: true, window: MILLION }),
-  row('claude-fable-5', null, 'anthropic.claude-fable-5', { adaptive: true, window: MILLION }),
+  row('claude-opus-4-8', null, 'anthropic.claude-opus-4-8', { adaptive: true, window: MILLION, midSystem: true }),
+  row('claude-sonnet-5', null, 'anthropic.claude-sonnet-5', { adaptive: true, window: MILLION, midSystem: true }),
+  row('claude-fable-5', null, 'anthropic.claude-fable-5', { adaptive: true, window: MILLION, midSystem: true }),
 ];
 
 const byName = new Map<string, ClaudeModel>();
@@ -74,10 +83,10 @@ const ADAPTIVE_ID = /claude-(?:(?:opus|sonnet|haiku)-4-(?:[6-9]|\d\d)|[a-z]+-(?:
 const NO_THINKING_ID = /claude-(?:instant|v2|3-(?:haiku|sonnet|opus|5-))/;
 
 /** What a Claude model on Bedrock accepts, from the table, else from its id. */
-export function claudeTraitsOf(baseModelId: string): Pick<ClaudeModel, 'adaptiveThinking' | 'thinking' | 'contextWindow'> {
+export function claudeTraitsOf(baseModelId: string): Pick<ClaudeModel, 'adaptiveThinking' | 'thinking' | 'contextWindow' | 'midConversationSystem'> {
   const known = byBedrockId.get(baseModelId);
   if (known) return known;
-  return { adaptiveThinking: ADAPTIVE_ID.test(baseModelId), thinking: !NO_THINKING_ID.test(baseModelId), contextWindow: 200_000 };
+  return { adaptiveThinking: ADAPTIVE_ID.test(baseModelId), thinking: !NO_THINKING_ID.test(baseModelId), contextWindow: 200_000, midConversationSystem: false };
 }
 
 /** The 1M-token context beta (Claude Sonnet 4 and later). */

@@ -205,6 +205,19 @@ describe('@anthropic-ai/sdk: what Claude Code sends, made acceptable to Bedrock'
     assert.equal(bridge.emulator.recorder.filter('InvokeModel').length - before, 3, 'learnt: left out at once the next time');
   });
 
+  test('mid-conversation system messages: joined to a user turn for a model without them', async () => {
+    const finished = bridge.nextEvent();
+    const message = await client.beta.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 100,
+      betas: ['mid-conversation-system-2026-04-07'],
+      messages: [{ role: 'system', content: 'be terse' } as any, { role: 'user', content: 'hello' }],
+    });
+    assert.deepEqual(message.content, [{ type: 'text', text: echoOf('be terse hello') }]);
+    assert.deepEqual(lastInvokeBody().messages, [{ role: 'user', content: [{ type: 'text', text: 'be terse' }, { type: 'text', text: 'hello' }] }]);
+    assert.deepEqual((await finished).droppedFields, ['messages[].role:system', 'anthropic_beta:mid-conversation-system-2026-04-07']);
+  });
+
   test('adaptive thinking: kept for Claude 4.6, a thinking budget for earlier models', async () => {
     await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 8000, thinking: { type: 'adaptive' } as any, messages: [{ role: 'user', content: 'hi' }] });
     assert.deepEqual(lastInvokeBody().thinking, { type: 'enabled', budget_tokens: 7999 }, 'as much as max_tokens leaves');

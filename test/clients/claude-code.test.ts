@@ -53,7 +53,7 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
   });
 
   /** `claude -p PROMPT` in the project, pointed at the bridge, kept off the network and the user's own config. */
-  function claude(prompt: string): Promise<ClaudeRun> {
+  function claude(prompt: string, model: string): Promise<ClaudeRun> {
     const origin = serve.baseURL.replace(/\/v1$/, '');
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -61,7 +61,7 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
       CLAUDE_CONFIG_DIR: join(home, '.claude'),
       ANTHROPIC_BASE_URL: origin,
       ANTHROPIC_AUTH_TOKEN: serve.apiKey,
-      ANTHROPIC_MODEL: 'claude-sonnet-4-5',
+      ANTHROPIC_MODEL: model,
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_AUTOUPDATER: '1',
       DISABLE_TELEMETRY: '1',
@@ -88,7 +88,7 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
 
   it('writes a file with the scripted Write call, reads one with Read, and the bridge records the usage', async () => {
     const target = join(project, 'hello.txt');
-    const written = await claude(`Create the file [[tool:Write]] [[arg:file_path=${target}]] [[arg:content=written by the emulated model]]`);
+    const written = await claude(`Create the file [[tool:Write]] [[arg:file_path=${target}]] [[arg:content=written by the emulated model]]`, 'claude-sonnet-4-5');
     assert.equal(written.code, 0, `claude -p failed:\n${written.stdout}\n${written.stderr}`);
     const result = JSON.parse(written.stdout) as { is_error: boolean; num_turns: number; result: string };
     assert.equal(result.is_error, false);
@@ -97,7 +97,9 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
 
     const notes = join(project, 'notes.txt');
     writeFileSync(notes, 'the secret word is marmalade');
-    const read = await claude(`What does notes.txt say? [[tool:Read]] [[arg:file_path=${notes}]] [[arg:pages=1]]`);
+    // A bridge alias as the model, as the window's Setup tab suggests: Claude Code does not know the name,
+    // so it sends what it sends its newest models (mid-conversation system messages, adaptive thinking).
+    const read = await claude(`What does notes.txt say? [[tool:Read]] [[arg:file_path=${notes}]] [[arg:pages=1]]`, 'gpt-4o');
     assert.equal(read.code, 0, `claude -p failed:\n${read.stdout}\n${read.stderr}`);
     const answer = (JSON.parse(read.stdout) as { result: string }).result;
     assert.match(answer, /marmalade/, `the file's text came back to the model as the tool result: ${answer}`);
@@ -105,8 +107,14 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
     // What Claude Code sends that Bedrock refuses was left out, and said so in the log.
     const lines = serve.output().split('\n').filter((line) => line.includes(' /v1/messages'));
     assert.equal(lines.length, 4, serve.output());
-    for (const line of lines) {
+    for (const line of lines.slice(0, 2)) {
       assert.match(line, /^\S+ 200 \/v1\/messages \(stream\) claude-sonnet-4-5(?:-20250929)? -> us\.anthropic\.claude-sonnet-4-5-20250929-v1:0 /);
+    }
+    for (const line of lines.slice(2)) {
+      assert.match(line, /^\S+ 200 \/v1\/messages \(stream\) gpt-4o -> global\.anthropic\.claude-sonnet-4-5-20250929-v1:0 /);
+      assert.match(line, / dropped \S*thinking\.type:adaptive/);
+    }
+    for (const line of lines) {
       assert.match(line, / dropped \S*context_management/);
       assert.match(line, / dropped \S*metadata\.user_id/);
     }
@@ -119,8 +127,16 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
     const report = JSON.parse(usage.stdout) as {
       groups: { model: { key: string; requests: number; inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number }[] };
     };
-    const row = report.groups.model.find((entry) => entry.key.includes('claude-sonnet-4-5'));
-    assert.ok(row, usage.stdout);
+    const rows = report.groups.model.filter((entry) => entry.key.includes('claude-sonnet-4-5'));
+    assert.equal(rows.length, 2, `the us. profile and the alias's global. profile: ${usage.stdout}`);
+    const row = rows.reduce((sum, entry) => ({
+      ...sum,
+      requests: sum.requests + entry.requests,
+      inputTokens: sum.inputTokens + entry.inputTokens,
+      outputTokens: sum.outputTokens + entry.outputTokens,
+      cacheReadTokens: sum.cacheReadTokens + entry.cacheReadTokens,
+      cacheWriteTokens: sum.cacheWriteTokens + entry.cacheWriteTokens,
+    }));
     assert.equal(row.requests, 4, 'two turns per run, each a usage record');
     // Claude Code marks its system prompt for caching: the second turn of each run reads the first's cache.
     assert.ok(row.inputTokens + row.cacheReadTokens + row.cacheWriteTokens > 1000, `Claude Code sends a long system prompt: ${usage.stdout}`);

@@ -112,6 +112,30 @@ test('tools: custom removed, defer_loading only under tool search, server tools 
   assert.equal(searching.body.tools[1].defer_loading, true);
 });
 
+test('mid-conversation system messages join a user turn on models without them (and their beta goes)', () => {
+  const messages = [
+    { role: 'user', content: 'first' },
+    { role: 'system', content: 'rule one' },
+    { role: 'assistant', content: [{ type: 'text', text: 'ok' }] },
+    { role: 'system', content: [{ type: 'text', text: 'rule two' }] },
+    { role: 'user', content: [{ type: 'text', text: 'second' }] },
+    { role: 'assistant', content: 'done' },
+    { role: 'system', content: 'rule three' },
+  ];
+  const betaHeader = 'mid-conversation-system-2026-04-07,claude-code-20250219';
+  const folded = toBedrockNativeBody({ max_tokens: 10, messages }, { baseModelId: HAIKU_4_5, betaHeader });
+  assert.deepEqual(folded.body.messages, [
+    { role: 'user', content: [{ type: 'text', text: 'first' }, { type: 'text', text: 'rule one' }] },
+    { role: 'assistant', content: [{ type: 'text', text: 'ok' }] },
+    { role: 'user', content: [{ type: 'text', text: 'rule two' }, { type: 'text', text: 'second' }, { type: 'text', text: 'rule three' }] },
+    { role: 'assistant', content: 'done' },
+  ]);
+  assert.deepEqual(folded.body.anthropic_beta, ['claude-code-20250219']);
+  assert.deepEqual(folded.dropped, ['messages[].role:system', 'anthropic_beta:mid-conversation-system-2026-04-07']);
+  const kept = toBedrockNativeBody({ max_tokens: 10, messages }, { baseModelId: 'anthropic.claude-opus-4-8', betaHeader });
+  assert.equal(kept.body.messages, messages, 'Claude Opus 4.8 takes them');
+});
+
 test('unknown top-level fields are dropped by name; count_tokens gets a max_tokens Bedrock takes', () => {
   const { body, dropped } = toBedrockNativeBody({ messages: hello, service_tier: 'auto', container: 'c', thinking: { type: 'enabled', budget_tokens: 2048 } }, { baseModelId: HAIKU_4_5, countTokens: true });
   assert.deepEqual(dropped, ['service_tier', 'container']);
