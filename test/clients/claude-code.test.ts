@@ -53,7 +53,7 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
   });
 
   /** `claude -p PROMPT` in the project, pointed at the bridge, kept off the network and the user's own config. */
-  function claude(prompt: string, model: string): Promise<ClaudeRun> {
+  function claude(prompt: string, model: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<ClaudeRun> {
     const origin = serve.baseURL.replace(/\/v1$/, '');
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -69,6 +69,7 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
       HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`,
       HTTP_PROXY: `http://127.0.0.1:${proxyPort}`,
       NO_PROXY: '127.0.0.1,localhost',
+      ...extraEnv,
     };
     const child = spawn(CLAUDE, ['-p', '--permission-mode', 'acceptEdits', '--output-format', 'json', prompt], { cwd: project, env, stdio: ['pipe', 'pipe', 'pipe'] });
     children.push(child);
@@ -86,7 +87,7 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
     });
   }
 
-  it('writes a file with the scripted Write call, reads one with Read, and the bridge records the usage', async () => {
+  it('writes a file with the scripted Write call, reads one with Read (Claude by name and by alias, Nova through Converse), and the bridge records the usage', async () => {
     const target = join(project, 'hello.txt');
     const written = await claude(`Create the file [[tool:Write]] [[arg:file_path=${target}]] [[arg:content=written by the emulated model]]`, 'claude-sonnet-4-5');
     assert.equal(written.code, 0, `claude -p failed:\n${written.stdout}\n${written.stderr}`);
@@ -104,8 +105,16 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
     const answer = (JSON.parse(read.stdout) as { result: string }).result;
     assert.match(answer, /marmalade/, `the file's text came back to the model as the tool result: ${answer}`);
 
+    // A model other than Claude, through Converse (its output limit is under Claude Code's default max_tokens).
+    const novaFile = join(project, 'nova.txt');
+    const nova = await claude(`Create it [[tool:Write]] [[arg:file_path=${novaFile}]] [[arg:content=written by Nova]]`, 'us.amazon.nova-lite-v1:0', {
+      CLAUDE_CODE_MAX_OUTPUT_TOKENS: '8000',
+    });
+    assert.equal(nova.code, 0, `claude -p failed:\n${nova.stdout}\n${nova.stderr}`);
+    assert.equal(readFileSync(novaFile, 'utf8'), 'written by Nova');
+
     // What Claude Code sends that Bedrock refuses was left out, and said so in the log.
-    const lines = serve.output().split('\n').filter((line) => line.includes(' /v1/messages'));
+    const lines = serve.output().split('\n').filter((line) => line.includes(' /v1/messages') && !line.includes('nova'));
     assert.equal(lines.length, 4, serve.output());
     for (const line of lines.slice(0, 2)) {
       assert.match(line, /^\S+ 200 \/v1\/messages \(stream\) claude-sonnet-4-5(?:-20250929)? -> us\.anthropic\.claude-sonnet-4-5-20250929-v1:0 /);
@@ -142,5 +151,7 @@ describe('Claude Code (claude -p) through /v1/messages', { skip: existsSync(CLAU
     assert.ok(row.inputTokens + row.cacheReadTokens + row.cacheWriteTokens > 1000, `Claude Code sends a long system prompt: ${usage.stdout}`);
     assert.ok(row.cacheReadTokens > 0, `cache reads recorded: ${usage.stdout}`);
     assert.ok(row.outputTokens > 0);
+    const novaRow = report.groups.model.find((entry) => entry.key.includes('nova-lite'));
+    assert.equal(novaRow?.requests, 2, usage.stdout);
   });
 });
