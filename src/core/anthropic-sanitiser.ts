@@ -46,6 +46,8 @@ export interface SanitiseOptions {
   refusedBetas?: ReadonlySet<string>;
   /** For CountTokens: `max_tokens` is optional in the request and set to what Bedrock needs. */
   countTokens?: boolean;
+  /** The model's output ceiling where known: a larger `max_tokens` is lowered to it (Bedrock refuses more). */
+  maxOutputTokens?: number | null;
 }
 
 function isObject(value: unknown): value is Record<string, Json> {
@@ -242,6 +244,12 @@ export function toBedrockNativeBody(request: Record<string, Json>, options: Sani
   if (betas.length > 0) body.anthropic_beta = betas;
 
   if (options.countTokens && body.max_tokens === undefined) body.max_tokens = 1;
+  const ceiling = options.maxOutputTokens;
+  if (typeof ceiling === 'number' && typeof body.max_tokens === 'number' && body.max_tokens > ceiling) {
+    // Claude Code asks a model name it does not know (an alias) for more than some models give.
+    body.max_tokens = ceiling;
+    dropped.push('max_tokens:lowered');
+  }
   if (Array.isArray(body.messages)) body.messages = cleanMessages(body.messages, dropped);
   if (Array.isArray(body.system)) body.system = cleanBlocks(body.system, 'system[]', dropped);
   if (Array.isArray(body.tools)) {
@@ -311,8 +319,13 @@ export function toBedrockNativeBody(request: Record<string, Json>, options: Sani
       dropped.push('thinking.type:adaptive');
     }
   }
+  const budget = body.thinking?.type === 'enabled' ? body.thinking.budget_tokens : undefined;
+  if (!options.countTokens && typeof budget === 'number' && typeof body.max_tokens === 'number' && budget >= body.max_tokens) {
+    if (body.max_tokens - 1 >= MIN_THINKING_BUDGET) body.thinking = { ...body.thinking, budget_tokens: body.max_tokens - 1 };
+    else delete body.thinking;
+    dropped.push('thinking.budget_tokens:lowered');
+  }
   if (options.countTokens) {
-    const budget = body.thinking?.budget_tokens;
     if (typeof budget === 'number' && body.max_tokens <= budget) body.max_tokens = budget + 1;
   }
   return { body, dropped, unknownBetas: unknown };

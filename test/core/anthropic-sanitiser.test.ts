@@ -136,6 +136,15 @@ test('mid-conversation system messages join a user turn on models without them (
   assert.equal(kept.body.messages, messages, 'Claude Opus 4.8 takes them');
 });
 
+test('max_tokens above a known ceiling is lowered, and a thinking budget with it', () => {
+  const request = { max_tokens: 64_000, thinking: { type: 'enabled', budget_tokens: 40_000 }, messages: hello };
+  const { body, dropped } = toBedrockNativeBody(request, { baseModelId: 'anthropic.claude-opus-4-1-20250805-v1:0', maxOutputTokens: 32_000 });
+  assert.equal(body.max_tokens, 32_000);
+  assert.deepEqual(body.thinking, { type: 'enabled', budget_tokens: 31_999 });
+  assert.deepEqual(dropped, ['max_tokens:lowered', 'thinking.budget_tokens:lowered']);
+  assert.deepEqual(toBedrockNativeBody({ max_tokens: 1000, messages: hello }, { baseModelId: HAIKU_4_5, maxOutputTokens: 64_000 }).dropped, []);
+});
+
 test('unknown top-level fields are dropped by name; count_tokens gets a max_tokens Bedrock takes', () => {
   const { body, dropped } = toBedrockNativeBody({ messages: hello, service_tier: 'auto', container: 'c', thinking: { type: 'enabled', budget_tokens: 2048 } }, { baseModelId: HAIKU_4_5, countTokens: true });
   assert.deepEqual(dropped, ['service_tier', 'container']);

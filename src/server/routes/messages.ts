@@ -161,7 +161,12 @@ export function messagesHandlers(deps: MessagesRouteDeps) {
 
   /** Claude: Anthropic's native body on InvokeModel / InvokeModelWithResponseStream. */
   async function invokeClaude(c: MessagesContext, log: RequestLog, request: MessagesRequest, resolved: RequestModel, base: string, sent: { native?: NativeBody }): Promise<Response> {
-    const native = toBedrockNativeBody(request, { baseModelId: base, betaHeader: c.req.header('anthropic-beta'), refusedBetas: refused.of(base) });
+    const native = toBedrockNativeBody(request, {
+      baseModelId: base,
+      betaHeader: c.req.header('anthropic-beta'),
+      refusedBetas: refused.of(base),
+      maxOutputTokens: modelTraits(resolved.effectiveModelId).maxOutputTokens,
+    });
     log.droppedFields = native.dropped;
     sent.native = native;
     const modelId = resolved.modelId;
