@@ -3,13 +3,12 @@
  * away, application inference profiles, and the shared guards answering in Anthropic's envelope.
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { RequestProgressEvent } from '../../src/core/request-events.ts';
 import { APPLICATION_PROFILE_ID, EMULATOR_ACCOUNT_ID } from '../../src/emulator/catalog.ts';
 import { CLIENT_CLOSED } from '../../src/server/routes/chat.ts';
 import { startTestBridge, TEST_REGION, type TestBridge } from '../support/bridge.ts';
-import { rawRequest } from '../support/http.ts';
+import { abandonAfterFirstBytes, rawRequest } from '../support/http.ts';
 
 const APP_ARN = `arn:aws:bedrock:${TEST_REGION}:${EMULATOR_ACCOUNT_ID}:application-inference-profile/${APPLICATION_PROFILE_ID}`;
 
@@ -51,18 +50,12 @@ describe('/v1/messages over HTTP', () => {
   it('a client that walks away mid-stream: one event, client_closed_request, the Bedrock stream cancelled', async () => {
     const before = bridge.events.length;
     const finished = bridge.nextEvent();
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: bridge.port, method: 'POST', path: '/v1/messages', headers: bridge.headers() }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ECONNRESET') reject(error);
-      });
-      req.end(JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 1000, stream: true, messages: [{ role: 'user', content: 'long [[chunks:200]] [[slow:50ms]]' }] }));
-    });
+    await abandonAfterFirstBytes(
+      bridge.port,
+      '/v1/messages',
+      bridge.headers(),
+      JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 1000, stream: true, messages: [{ role: 'user', content: 'long [[chunks:200]] [[slow:50ms]]' }] }),
+    );
     const event = await finished;
     assert.equal(event.errorType, CLIENT_CLOSED);
     assert.equal(event.status, 200);

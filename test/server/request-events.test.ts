@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RequestFinishedEvent } from '../../src/core/request-events.ts';
 import { CLIENT_CLOSED } from '../../src/server/routes/chat.ts';
 import { startTestBridge, type TestBridge } from '../support/bridge.ts';
-import { rawRequest, type RawResponse } from '../support/http.ts';
+import { abandonAfterFirstBytes, rawRequest, type RawResponse } from '../support/http.ts';
 import { parseSse } from '../support/sse.ts';
 
 const MODEL = 'amazon.nova-micro-v1:0';
@@ -155,18 +155,12 @@ describe('one request-finished event per request', () => {
   it('a client that walks away mid-stream: one event, status 200, client_closed_request', async () => {
     const before = bridge.events.length;
     const eventPromise = bridge.nextEvent();
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: bridge.port, method: 'POST', path: '/v1/chat/completions', headers: bridge.headers() }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ECONNRESET') reject(error);
-      });
-      req.end(JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'a long one [[chunks:200]] [[slow:50ms]]' }] }));
-    });
+    await abandonAfterFirstBytes(
+      bridge.port,
+      '/v1/chat/completions',
+      bridge.headers(),
+      JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'a long one [[chunks:200]] [[slow:50ms]]' }] }),
+    );
     const event = await eventPromise;
     assert.equal(event.status, 200);
     assert.equal(event.errorType, CLIENT_CLOSED);

@@ -94,3 +94,19 @@ export function tcpConnectOutcome(host: string, port: number, timeoutMs = 2000):
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
   });
 }
+
+/** POSTs `body` and drops the connection as soon as the first bytes of the answer arrive (a client walking away mid-stream). */
+export function abandonAfterFirstBytes(port: number, path: string, headers: Record<string, string>, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path, headers }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET') reject(error);
+    });
+    req.end(body);
+  });
+}
