@@ -42,9 +42,12 @@ const encoder = new TextEncoder();
 const JSON_CONTENT = 'application/json';
 const NOTHING: SseEvent = { text: '', content: false };
 
+/** Refused betas remembered per model (past this, a model's list starts again). */
+const MAX_REFUSED_BETAS = 256;
+
 /**
  * Betas Bedrock refused ("invalid beta flag") for a model, learnt per server run: later requests leave
- * them out at once instead of paying a refused call first. Bounded by the betas clients send.
+ * them out at once instead of paying a refused call first.
  */
 class RefusedBetas {
   readonly #byModel = new Map<string, Set<string>>();
@@ -52,9 +55,9 @@ class RefusedBetas {
     return this.#byModel.get(baseModelId);
   }
   learn(baseModelId: string, betas: readonly string[]): void {
-    const known = this.#byModel.get(baseModelId) ?? new Set<string>();
+    let known = this.#byModel.get(baseModelId);
+    if (!known || known.size >= MAX_REFUSED_BETAS) this.#byModel.set(baseModelId, (known = new Set<string>()));
     for (const beta of betas) known.add(beta);
-    this.#byModel.set(baseModelId, known);
   }
 }
 
@@ -174,6 +177,7 @@ export function messagesHandlers(deps: MessagesRouteDeps) {
     if (!log.stream) {
       let metrics: Record<string, number | undefined> = {};
       const { result } = await withBetaFallback(native, base, refused, log, (body) => {
+        sent.native = body;
         const command = new InvokeModelCommand({ modelId, body: bodyBytes(body), contentType: JSON_CONTENT, accept: JSON_CONTENT });
         onRawResponse(command, (response) => {
           metrics = {
@@ -201,6 +205,7 @@ export function messagesHandlers(deps: MessagesRouteDeps) {
       log,
       async (options, onRaw) => {
         const { result } = await withBetaFallback(native, base, refused, log, (body) => {
+          sent.native = body;
           const command = new InvokeModelWithResponseStreamCommand({ modelId, body: bodyBytes(body), contentType: JSON_CONTENT, accept: JSON_CONTENT });
           onRawResponse(command, onRaw);
           return runtime.send(command, options);
