@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { buildRenderer } from './renderer-build.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -104,15 +105,26 @@ const ENTRIES: Entry[] = [
   },
 ];
 
+/** The window's UI: a browser bundle, not a Node entry (scripts/renderer-build.ts). */
+const RENDERER = 'renderer';
+
 export async function buildEntries(names?: readonly string[]): Promise<void> {
   const selected = names ? ENTRIES.filter((entry) => names.includes(entry.name)) : ENTRIES;
-  if (names && selected.length !== names.length) throw new Error(`unknown entry in ${names.join(',')}; known: ${ENTRIES.map((e) => e.name).join(', ')}`);
+  const withRenderer = !names || names.includes(RENDERER);
+  if (names && selected.length + (withRenderer ? 1 : 0) !== names.length) {
+    throw new Error(`unknown entry in ${names.join(',')}; known: ${[...ENTRIES.map((e) => e.name), RENDERER].join(', ')}`);
+  }
   for (const entry of selected) {
     const startedAt = performance.now();
     const result = await build({ ...NODE_DEFAULTS, ...entry.options });
     const outputs = Object.entries(result.metafile?.outputs ?? {}).filter(([file]) => /\.c?js$/.test(file));
     const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
     process.stderr.write(`build: ${entry.name}: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${Math.round(performance.now() - startedAt)} ms\n`);
+  }
+  if (withRenderer) {
+    const startedAt = performance.now();
+    const { bytes } = await buildRenderer();
+    process.stderr.write(`build: ${RENDERER}: app.js ${(bytes.js / 1024).toFixed(0)} KiB, app.css ${(bytes.css / 1024).toFixed(0)} KiB in ${Math.round(performance.now() - startedAt)} ms\n`);
   }
 }
 

@@ -1,0 +1,58 @@
+/** Numbers, times and money as the window shows them. Pure: tested under Node. */
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function formatCount(value: number): string {
+  return integer.format(value);
+}
+
+/** 950 -> "950", 12_345 -> "12.3k", 4_200_000 -> "4.2M". */
+export function formatTokens(value: number): string {
+  if (value < 1000) return String(value);
+  if (value < 1_000_000) return `${(value / 1000).toFixed(value < 10_000 ? 2 : 1).replace(/\.?0+$/, '')}k`;
+  return `${(value / 1_000_000).toFixed(value < 10_000_000 ? 2 : 1).replace(/\.?0+$/, '')}M`;
+}
+
+/** US dollars; small amounts keep enough digits to be told apart from zero. */
+export function formatUsd(value: number): string {
+  if (value === 0) return '$0';
+  if (value < 0.01) return `$${value.toPrecision(2)}`;
+  if (value < 100) return `$${value.toFixed(value < 1 ? 4 : 2).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
+  return `$${integer.format(Math.round(value))}`;
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** Clock time of an epoch-ms instant, HH:MM:SS in the machine's zone. */
+export function formatClock(epochMs: number): string {
+  const date = new Date(epochMs);
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
+}
+
+/** "in 9 min", "in 40 s", "expired" — for a deadline such as a device code's expiry. */
+export function formatRemaining(deadline: number, now: number): string {
+  const seconds = Math.round((deadline - now) / 1000);
+  if (seconds <= 0) return 'expired';
+  if (seconds < 90) return `in ${seconds} s`;
+  return `in ${Math.round(seconds / 60)} min`;
+}
+
+/** "12 s ago", "5 min ago", "3 h ago", or the date. */
+export function formatAgo(epochMs: number, now: number): string {
+  const seconds = Math.max(0, Math.round((now - epochMs) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
+  return new Date(epochMs).toLocaleString();
+}
+
+/** The product part of a User-Agent: "OpenAI/JS 7.57.0" of "OpenAI/JS 7.57.0 (node 24)". */
+export function shortClient(userAgent: string | null): string {
+  if (!userAgent) return 'unknown client';
+  return userAgent.split(/\s+\(/)[0]!.slice(0, 40);
+}
