@@ -1,0 +1,76 @@
+import uPlot from 'uplot';
+import type { UsageRow } from '../src/usage/aggregates.ts';
+import { formatTokens, formatUsd } from './format.ts';
+import { effectiveTheme } from './theme.ts';
+
+/** uPlot draws on a canvas: its colours come from here, per theme, not from CSS variables. */
+const PALETTE = {
+  light: { tokens: '#0a58ca', cost: '#bf5b04', axis: '#57606a', grid: 'rgba(0,0,0,0.08)' },
+  dark: { tokens: '#4493f8', cost: '#f0883e', axis: '#9da7b3', grid: 'rgba(255,255,255,0.1)' },
+} as const;
+
+/** "2026-12-02" -> "Dec 2", "2026-12" -> "Dec 26"; other keys (models, clients) shortened. */
+export function chartLabel(key: string): string {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key);
+  const month = /^(\d{4})-(\d{2})$/.exec(key);
+  const monthName = (value: string) => new Date(2000, Number(value) - 1, 1).toLocaleString('en-US', { month: 'short' });
+  if (day) return `${monthName(day[2]!)} ${Number(day[3])}`;
+  if (month) return `${monthName(month[2]!)} ${month[1]!.slice(2)}`;
+  const tail = key.includes('.') ? key.split('.').slice(-1)[0]! : key;
+  return tail.length > 14 ? `${tail.slice(0, 13)}…` : tail;
+}
+
+/**
+ * Tokens (bars, left axis) and cost (line, right axis) per group, one x slot per row. Rows come in
+ * the order the chart shows them.
+ */
+export function drawUsageChart(target: HTMLElement, rows: readonly UsageRow[], width: number): uPlot {
+  const colours = PALETTE[effectiveTheme()];
+  const labels = rows.map((row) => chartLabel(row.key));
+  const xs = rows.map((_, index) => index);
+  const axisFont = '11px system-ui, sans-serif';
+  const options: uPlot.Options = {
+    width,
+    height: 170,
+    cursor: { drag: { x: false, y: false } },
+    legend: { show: true, live: true },
+    scales: {
+      x: { time: false, range: (_u, min, max) => [min - 0.6, max + 0.6] },
+      tokens: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+      cost: { range: (_u, _min, max) => [0, Math.max(0.0001, max * 1.1)] },
+    },
+    axes: [
+      {
+        stroke: colours.axis,
+        font: axisFont,
+        grid: { show: false },
+        ticks: { show: false },
+        splits: () => xs.filter((index) => rows.length <= 8 || index % Math.ceil(rows.length / 6) === 0),
+        values: (_u, splits) => splits.map((index) => labels[index] ?? ''),
+      },
+      { scale: 'tokens', stroke: colours.axis, font: axisFont, size: 44, grid: { stroke: colours.grid }, ticks: { show: false }, values: (_u, splits) => splits.map((value) => formatTokens(value)) },
+      { scale: 'cost', side: 1, stroke: colours.axis, font: axisFont, size: 50, grid: { show: false }, ticks: { show: false }, values: (_u, splits) => splits.map((value) => formatUsd(value)) },
+    ],
+    series: [
+      { label: 'Group', value: (_u, index) => (index === null ? '' : (rows[index]?.key ?? '')) },
+      {
+        label: 'Tokens',
+        scale: 'tokens',
+        stroke: colours.tokens,
+        fill: `${colours.tokens}99`,
+        paths: uPlot.paths.bars!({ size: [0.6, 40] }),
+        points: { show: false },
+        value: (_u, value) => (value === null ? '' : formatTokens(value)),
+      },
+      {
+        label: 'Cost',
+        scale: 'cost',
+        stroke: colours.cost,
+        width: 2,
+        points: { show: true, size: 5, fill: colours.cost },
+        value: (_u, value) => (value === null ? '' : formatUsd(value)),
+      },
+    ],
+  };
+  return new uPlot(options, [xs, rows.map((row) => row.totalTokens), rows.map((row) => row.costUsd)], target);
+}
