@@ -23,7 +23,6 @@ export function createModelsTab(panel: HTMLElement, context: UiContext): { show(
   const builtInSummary = h('summary', null, 'Built-in and organisation aliases');
 
   panel.append(
-    catalogueList,
     h('h2', null, 'Default model'),
     h('div', { class: 'row' }, defaultPicker, tryButton),
     defaultResolved,
@@ -41,6 +40,7 @@ export function createModelsTab(panel: HTMLElement, context: UiContext): { show(
     h('div', { class: 'actions' }, h('button', { id: 'add-alias', attrs: { type: 'button' }, on: { click: () => addRow({ alias: '', target: '' }, true) } }, 'Add alias'), h('button', { class: 'primary', id: 'save-aliases', attrs: { type: 'button' }, on: { click: () => void saveAliases() } }, 'Save aliases')),
     degradedNote,
     h('details', { class: 'small' }, builtInSummary, h('table', null, h('colgroup', null, h('col', { attrs: { width: '34%' } }), h('col')), builtInBody)),
+    catalogueList,
   );
 
   function addRow(row: AliasRow, focus = false): void {

@@ -34,7 +34,8 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
   const port = h('input', { id: 'setting-port', attrs: { type: 'number', min: '0', max: '65535', inputmode: 'numeric' } });
   const region = h('input', { id: 'setting-region', attrs: { type: 'text', placeholder: 'from AWS_REGION, else us-east-1', spellcheck: 'false' } });
   const source = h('select', { id: 'setting-source' }, ...SOURCES.map((entry) => h('option', { attrs: { value: entry.value } }, entry.label)));
-  const sourceFields = h('div', { class: 'form-grid', id: 'setting-source-fields' });
+  // display: contents: the source's fields join the form's grid.
+  const sourceFields = h('div', { class: 'grid-contents', id: 'setting-source-fields' });
   const auditEndpoint = h('input', { id: 'setting-audit', attrs: { type: 'url', placeholder: 'none (or the org gateway’s)', spellcheck: 'false' } });
   const startAtLogin = h('input', { id: 'setting-login', attrs: { type: 'checkbox' } });
   const startAtLoginHint = h('span', { class: 'hint', id: 'setting-login-hint' });
@@ -55,11 +56,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
       region,
       h('label', { attrs: { for: 'setting-source' } }, 'Sign-in'),
       source,
-    ),
-    sourceFields,
-    h(
-      'div',
-      { class: 'form-grid' },
+      sourceFields,
       h('label', { attrs: { for: 'setting-audit' } }, 'Audit endpoint'),
       auditEndpoint,
       h('label', { attrs: { for: 'setting-login' } }, 'Start at login'),

@@ -22,13 +22,6 @@ function apply(choice: ThemeChoice, button: HTMLButtonElement): void {
   button.title = label;
 }
 
-/** The theme now in effect, the system's resolved: charts read it to pick their colours. */
-export function effectiveTheme(): 'light' | 'dark' {
-  const chosen = document.documentElement.dataset.theme;
-  if (chosen === 'light' || chosen === 'dark') return chosen;
-  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
-}
-
 /** Wires the toggle; `onChange` runs after every change (the user's or the system's). */
 export function setUpTheme(button: HTMLButtonElement, onChange: () => void): void {
   let choice = storedChoice();

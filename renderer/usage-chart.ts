@@ -1,13 +1,14 @@
 import uPlot from 'uplot';
 import type { UsageRow } from '../src/usage/aggregates.ts';
 import { formatTokens, formatUsd } from './format.ts';
-import { effectiveTheme } from './theme.ts';
 
-/** uPlot draws on a canvas: its colours come from here, per theme, not from CSS variables. */
-const PALETTE = {
-  light: { tokens: '#0a58ca', cost: '#bf5b04', axis: '#57606a', grid: 'rgba(0,0,0,0.08)' },
-  dark: { tokens: '#4493f8', cost: '#f0883e', axis: '#9da7b3', grid: 'rgba(255,255,255,0.1)' },
-} as const;
+/** uPlot draws on a canvas: it gets concrete colours, read by the tab from the page's computed styles. */
+export interface ChartColours {
+  tokens: string;
+  cost: string;
+  axis: string;
+  grid: string;
+}
 
 /** "2026-12-02" -> "Dec 2", "2026-12" -> "Dec 26"; other keys (models, clients) shortened. */
 export function chartLabel(key: string): string {
@@ -24,8 +25,7 @@ export function chartLabel(key: string): string {
  * Tokens (bars, left axis) and cost (line, right axis) per group, one x slot per row. Rows come in
  * the order the chart shows them.
  */
-export function drawUsageChart(target: HTMLElement, rows: readonly UsageRow[], width: number): uPlot {
-  const colours = PALETTE[effectiveTheme()];
+export function drawUsageChart(target: HTMLElement, rows: readonly UsageRow[], width: number, colours: ChartColours): uPlot {
   const labels = rows.map((row) => chartLabel(row.key));
   const xs = rows.map((_, index) => index);
   const axisFont = '11px system-ui, sans-serif';
@@ -33,7 +33,8 @@ export function drawUsageChart(target: HTMLElement, rows: readonly UsageRow[], w
     width,
     height: 170,
     cursor: { drag: { x: false, y: false } },
-    legend: { show: true, live: true },
+    // The tab draws its own legend: uPlot's live legend needs more width than the window has.
+    legend: { show: false },
     scales: {
       x: { time: false, range: (_u, min, max) => [min - 0.6, max + 0.6] },
       tokens: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
@@ -52,15 +53,15 @@ export function drawUsageChart(target: HTMLElement, rows: readonly UsageRow[], w
       { scale: 'cost', side: 1, stroke: colours.axis, font: axisFont, size: 50, grid: { show: false }, ticks: { show: false }, values: (_u, splits) => splits.map((value) => formatUsd(value)) },
     ],
     series: [
-      { label: 'Group', value: (_u, index) => (index === null ? '' : (rows[index]?.key ?? '')) },
+      {},
       {
         label: 'Tokens',
         scale: 'tokens',
         stroke: colours.tokens,
-        fill: `${colours.tokens}99`,
+        fill: colours.tokens,
+        alpha: 0.8,
         paths: uPlot.paths.bars!({ size: [0.6, 40] }),
         points: { show: false },
-        value: (_u, value) => (value === null ? '' : formatTokens(value)),
       },
       {
         label: 'Cost',
@@ -68,7 +69,6 @@ export function drawUsageChart(target: HTMLElement, rows: readonly UsageRow[], w
         stroke: colours.cost,
         width: 2,
         points: { show: true, size: 5, fill: colours.cost },
-        value: (_u, value) => (value === null ? '' : formatUsd(value)),
       },
     ],
   };

@@ -45,7 +45,10 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
   const csvLink = h('a', { id: 'usage-csv', attrs: { download: '' } }, 'Export CSV');
   const totals = h('div', { class: 'totals', id: 'usage-totals' });
   const note = h('p', { class: 'muted small', id: 'usage-note' });
-  const chartBox = h('div', { class: 'chart', id: 'usage-chart', attrs: { role: 'img', 'aria-label': 'Tokens and cost per group' } });
+  const chartBox = h('div', { class: 'chart', id: 'usage-chart', attrs: { role: 'img', 'aria-label': 'Tokens (bars) and cost (line) per group' } });
+  const tokensSwatch = h('span', { class: 'swatch tokens' });
+  const costSwatch = h('span', { class: 'swatch cost' });
+  const legend = h('p', { class: 'chart-legend small' }, tokensSwatch, 'Tokens', costSwatch, 'Cost');
   const tableBody = h('tbody', { id: 'usage-rows' });
   const syncBox = h('div', { id: 'usage-sync' });
 
@@ -54,11 +57,12 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
     h('div', { class: 'row' }, rangePicker, h('span', { class: 'grow' }), csvLink),
     totals,
     note,
+    legend,
     chartBox,
     h(
       'table',
       { id: 'usage-table' },
-      h('colgroup', null, h('col'), h('col', { attrs: { width: '60px' } }), h('col', { attrs: { width: '64px' } }), h('col', { attrs: { width: '70px' } })),
+      h('colgroup', null, h('col'), h('col', { attrs: { width: '72px' } }), h('col', { attrs: { width: '64px' } }), h('col', { attrs: { width: '72px' } })),
       h('thead', null, h('tr', null, h('th', { attrs: { scope: 'col' } }, 'Group'), h('th', { class: 'num', attrs: { scope: 'col' } }, 'Requests'), h('th', { class: 'num', attrs: { scope: 'col' } }, 'Tokens'), h('th', { class: 'num', attrs: { scope: 'col' } }, 'Cost'))),
       tableBody,
     ),
@@ -109,10 +113,18 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
     chart?.destroy();
     chart = null;
     chartBox.replaceChildren();
+    legend.hidden = !data || data.rows.length === 0;
     if (!data || !visible || data.rows.length === 0) return;
     // Periods come newest first: the chart reads left to right in time.
     const rows = group === 'model' || group === 'client' ? data.rows : [...data.rows].reverse();
-    chart = drawUsageChart(chartBox, rows, Math.max(200, chartBox.clientWidth));
+    // The stylesheet owns the colours (light and dark): the canvas takes them as computed.
+    const colours = {
+      tokens: getComputedStyle(tokensSwatch).backgroundColor,
+      cost: getComputedStyle(costSwatch).backgroundColor,
+      axis: getComputedStyle(legend).color,
+      grid: getComputedStyle(chartBox).borderTopColor,
+    };
+    chart = drawUsageChart(chartBox, rows, Math.max(200, chartBox.clientWidth), colours);
   }
 
   function renderSync(sync: SyncView): void {
@@ -150,6 +162,12 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
       note.textContent = describeError(error);
     }
   }
+
+  let resizeFrame = 0;
+  window.addEventListener('resize', () => {
+    cancelAnimationFrame(resizeFrame);
+    resizeFrame = requestAnimationFrame(redraw);
+  });
 
   return {
     show() {
