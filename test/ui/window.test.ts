@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { cleanEnv, postChat, startServe, type Started } from '../support/serve-process.ts';
+import { buildUiOnce, chromiumSkip, launchChromium, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
+
+/**
+ * The window's UI end to end: real Chromium against a real `serve --emulator`, opened through the
+ * one-time link serve prints, as a headless user would.
+ */
+
+const HAIKU = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
+
+interface Server_ {
+  serve: Started;
+  origin: string;
+  link: string;
+}
+
+async function startBridge(home: string): Promise<Server_> {
+  const serve = await startServe(['--emulator', '--port', '0'], cleanEnv(home), 45_000);
+  return { serve, origin: new URL(serve.baseURL).origin, link: uiLinkOf(serve.output()) };
+}
+
+async function stopBridge(bridge: Server_): Promise<void> {
+  bridge.serve.child.kill('SIGTERM');
+  assert.equal(await bridge.serve.exit, 0, bridge.serve.output());
+}
+
+async function showTab(page: Page, tab: 'setup' | 'models' | 'log' | 'usage' | 'settings'): Promise<void> {
+  await page.click(`#tab-${tab}`);
+  await page.waitForSelector(`#panel-${tab}:not([hidden])`);
+}
+
+describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, () => {
+  const home = mkdtempSync(join(tmpdir(), 'bb-ui-'));
+  let browser: Browser;
+  let bridge: Server_;
+  let ui: UiPage;
+
+  before(async () => {
+    await buildUiOnce();
+    [browser, bridge] = await Promise.all([launchChromium(), startBridge(home)]);
+    ui = await openUi(browser, bridge.link);
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (bridge && bridge.serve.child.exitCode === null) bridge.serve.child.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test('the link is spent after use and leaves the address bar; the page runs under its CSP without a complaint', async () => {
+    assert.equal(new URL(ui.page.url()).search, '', 'no token left in the address');
+    assert.equal((await fetch(bridge.link, { redirect: 'manual' })).status, 401, 'a used link opens nothing');
+    assert.match((await ui.page.textContent('#state')) ?? '', /\S/);
+    assert.deepEqual(ui.problems, []);
+  });
+
+  test('Setup shows the base URL and key, copies them, and fills the snippets with them', async () => {
+    const { page } = ui;
+    await showTab(page, 'setup');
+    await page.waitForFunction((url) => document.querySelector('#base-url')?.textContent === url, bridge.serve.baseURL);
+    assert.doesNotMatch((await page.textContent('#api-key')) ?? '', new RegExp(bridge.serve.apiKey), 'the key is hidden until asked');
+    await page.click('button[aria-label="Copy API key"]');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), bridge.serve.apiKey);
+    await page.selectOption('#snippet-picker', 'claude-code');
+    await page.click('#panel-setup button:has-text("Show")');
+    const snippet = (await page.textContent('#snippet pre')) ?? '';
+    assert.match(snippet, new RegExp(`ANTHROPIC_BASE_URL=${bridge.origin}\\n`));
+    assert.ok(snippet.includes(`ANTHROPIC_AUTH_TOKEN=${bridge.serve.apiKey}`), snippet);
+  });
+
+  test('tabs follow the keyboard: arrows move and show, focus is visible', async () => {
+    const { page } = ui;
+    await showTab(page, 'setup');
+    await page.focus('#tab-setup');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getAttribute('#tab-models', 'aria-selected'), 'true');
+    assert.equal(await page.isVisible('#panel-models'), true);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-models');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    assert.notEqual(outline, 'none', 'the focused tab shows a focus ring');
+    await page.keyboard.press('End');
+    assert.equal(await page.getAttribute('#tab-settings', 'aria-selected'), 'true');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getAttribute('#tab-setup', 'aria-selected'), 'true', 'wraps around');
+  });
+
+  test('changing the default model in Models makes the next request use it', async () => {
+    const { page } = ui;
+    await showTab(page, 'models');
+    await page.waitForSelector('#default-model option[value="gpt-4o-mini"]', { state: 'attached' });
+    await Promise.all([page.waitForResponse((response) => response.url().endsWith('/control/v1/models/default') && response.status() === 200), page.selectOption('#default-model', 'gpt-4o-mini')]);
+    await page.waitForFunction((id) => document.querySelector('#default-model-id')?.textContent?.includes(id), HAIKU);
+
+    const response = await postChat(bridge.serve.baseURL, bridge.serve.apiKey, { messages: [{ role: 'user', content: 'which model?' }] });
+    assert.equal(response.status, 200, await response.clone().text());
+    await showTab(page, 'log');
+    await page.waitForFunction((id) => [...document.querySelectorAll('#log-list .log-row')].some((row) => row.textContent?.includes(id) && row.getAttribute('data-status') === 'ok'), HAIKU);
+  });
+
+  test('"try it" answers with the latency and appears in the live log', async () => {
+    const { page } = ui;
+    await showTab(page, 'models');
+    await page.click('#try-model');
+    await page.waitForFunction(() => /Answered in \d/.test(document.querySelector('#try-result')?.textContent ?? ''));
+  });
+
+  test('a streaming request appears when it starts, counts tokens while it streams, then shows its outcome', async () => {
+    const { page } = ui;
+    await showTab(page, 'log');
+    const done = postChat(bridge.serve.baseURL, bridge.serve.apiKey, {
+      model: 'gpt-4o',
+      stream: true,
+      messages: [{ role: 'user', content: 'count [[chunks:24]] [[slow:200ms]]' }],
+    }).then((response) => response.text());
+    const running = await page.waitForSelector('#log-list .log-row[data-status="running"]', { timeout: 10_000 });
+    const id = await running.getAttribute('data-id');
+    await page.waitForFunction((rowId) => /\d+ tokens so far/.test(document.querySelector(`.log-row[data-id="${rowId}"]`)?.textContent ?? ''), id);
+    await done;
+    await page.waitForSelector(`.log-row[data-id="${id}"][data-status="ok"]`);
+    const row = (await page.textContent(`.log-row[data-id="${id}"]`)) ?? '';
+    assert.match(row, /200/);
+    assert.match(row, /\/ 24 out/, row);
+    assert.match(row, /first token/);
+  });
+
+  test('client-supplied strings are shown as text, never as markup', async () => {
+    const { page } = ui;
+    await showTab(page, 'log');
+    const hostile = '<img src=x id=injected onerror=alert(1)>';
+    await fetch(`${bridge.serve.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bridge.serve.apiKey}`, 'content-type': 'application/json', 'user-agent': hostile },
+      body: JSON.stringify({ model: '<b>bold</b>', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await page.waitForFunction(() => [...document.querySelectorAll('.log-row')].some((row) => row.textContent?.includes('<b>bold</b>')));
+    assert.equal(await page.$('#injected'), null);
+    assert.equal(await page.$('.log-row b'), null);
+  });
+
+  test('the filters narrow the log to a model or to failures', async () => {
+    const { page } = ui;
+    await showTab(page, 'log');
+    await page.selectOption('#log-status-filter', 'error');
+    await page.waitForFunction(() => [...document.querySelectorAll('.log-row')].every((row) => row.getAttribute('data-status') === 'error'));
+    assert.ok((await page.$$('.log-row')).length >= 1, 'the unknown model failed');
+    await page.selectOption('#log-status-filter', 'all');
+    await page.selectOption('#log-model-filter', HAIKU);
+    await page.waitForFunction((id) => [...document.querySelectorAll('.log-row')].every((row) => row.textContent?.includes(id)), HAIKU);
+    await page.selectOption('#log-model-filter', '');
+  });
+
+  test('usage totals are the ledger\'s', async () => {
+    const { page } = ui;
+    const cookie = await sessionCookie(ui);
+    const state = (await (await fetch(`${bridge.origin}/control/v1/state`, { headers: { cookie } })).json()) as { ledgerPath: string };
+    const ledger = new DatabaseSync(state.ledgerPath, { readOnly: true });
+    let sums: { requests: number; tokens: number; cost: number };
+    try {
+      sums = ledger.prepare('SELECT count(*) AS requests, coalesce(sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0) AS tokens, coalesce(sum(cost_usd), 0) AS cost FROM records').get() as typeof sums;
+    } finally {
+      ledger.close();
+    }
+    assert.ok(sums.requests >= 4, `requests so far are on record (${sums.requests})`);
+    await showTab(page, 'usage');
+    await page.selectOption('#usage-range', 'all');
+    await page.waitForFunction((expected) => document.querySelector<HTMLElement>('#usage-totals')?.dataset.requests === String(expected), sums.requests);
+    const shown = await page.$eval('#usage-totals', (element) => ({ ...(element as HTMLElement).dataset }));
+    assert.equal(Number(shown.tokens), sums.tokens);
+    assert.ok(Math.abs(Number(shown.cost) - sums.cost) < 1e-9, `${shown.cost} vs ${sums.cost}`);
+    assert.ok((await page.$('#usage-chart canvas')) !== null, 'the chart is drawn');
+    const csv = await page.evaluate(async () => (await fetch((document.querySelector('#usage-csv') as HTMLAnchorElement).href)).text());
+    assert.match(csv.split('\n')[0]!, /^key,requests,inputTokens/);
+  });
+
+  test('the control API refuses no cookie, the API key, a foreign Origin and a cross-site POST', async () => {
+    const { origin, serve } = bridge;
+    const stateUrl = `${origin}/control/v1/state`;
+    const noCookie = await fetch(stateUrl);
+    assert.equal(noCookie.status, 401);
+    assert.equal(((await noCookie.json()) as { error: { code: string } }).error.code, 'ui_session_required');
+    assert.equal((await fetch(stateUrl, { headers: { authorization: `Bearer ${serve.apiKey}` } })).status, 401, 'the API key is no UI credential');
+    assert.equal((await fetch(stateUrl, { headers: { 'x-api-key': serve.apiKey } })).status, 401);
+
+    const cookie = await sessionCookie(ui);
+    assert.equal((await fetch(stateUrl, { headers: { cookie } })).status, 200);
+    assert.equal((await fetch(`${serve.baseURL}/models`, { headers: { cookie } })).status, 401, 'the UI cookie is no API key');
+
+    const change = (headers: Record<string, string>) =>
+      fetch(`${origin}/control/v1/models/default`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'claude-opus' }) });
+    const foreign = await change({ 'x-bedrock-bridge': '1', origin: 'http://attacker.example' });
+    assert.equal(foreign.status, 403);
+    assert.equal(((await foreign.json()) as { error: { code: string } }).error.code, 'foreign_origin');
+    const noCsrfHeader = await change({ origin });
+    assert.equal(noCsrfHeader.status, 403);
+    assert.equal(((await noCsrfHeader.json()) as { error: { code: string } }).error.code, 'csrf_rejected');
+
+    // A page on another port of this machine is same-site: the browser sends the SameSite=Strict cookie
+    // along with its form. The CSRF guard must still refuse the POST.
+    const attacker = await servePage(`<form method="post" action="${origin}/control/v1/models/default" enctype="text/plain"><input name='{"model":"claude-opus","x":"' value='"}'></form>`);
+    try {
+      const page = await ui.context.newPage();
+      await page.goto(attacker.url);
+      const [response] = await Promise.all([page.waitForResponse((candidate) => candidate.url().endsWith('/control/v1/models/default')), page.evaluate(() => document.forms[0]!.submit())]);
+      assert.equal(response.status(), 403);
+      // A script on that page can send a no-cors POST with the cookie too; it must change nothing (checked below).
+      await page.goto(attacker.url);
+      await page.evaluate(async (url) => {
+        await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{"model":"claude-opus"}' }).catch(() => undefined);
+      }, `${origin}/control/v1/models/default`);
+      await page.close();
+    } finally {
+      attacker.server.close();
+    }
+    const models = (await (await fetch(`${origin}/control/v1/models`, { headers: { cookie } })).json()) as { defaultModel: string };
+    assert.equal(models.defaultModel, 'gpt-4o-mini', 'the default model is unchanged by any refused call');
+  });
+
+  test('screenshots of every tab, light and dark, at the window\'s size', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      const link = ((await (await fetch(`${bridge.origin}/control/v1/ui-link`, { headers: { cookie: await sessionCookie(ui) } })).json()) as { url: string }).url;
+      const themed = await openUi(browser, link, scheme);
+      try {
+        for (const tab of ['setup', 'models', 'log', 'usage', 'settings'] as const) {
+          await showTab(themed.page, tab);
+          if (tab === 'usage') await themed.page.waitForSelector('#usage-totals .total');
+          if (tab === 'models') await themed.page.waitForSelector('#default-model option', { state: 'attached' });
+          if (tab === 'settings') await themed.page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#setting-port')?.value ?? '') !== '');
+          await screenshot(themed.page, `window-${tab}-${scheme}`);
+          const overflow = await themed.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          assert.equal(overflow, 0, `${tab} (${scheme}) fits the window's width`);
+        }
+        assert.deepEqual(themed.problems, []);
+      } finally {
+        await themed.context.close();
+      }
+    }
+  });
+
+  test('a setting changed in the window survives a restart', async () => {
+    const { page } = ui;
+    await showTab(page, 'settings');
+    await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#setting-port')?.value ?? '') !== '');
+    await page.fill('#setting-region', 'eu-west-1');
+    await page.click('#save-settings');
+    await page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');
+    await page.waitForSelector('#restart-box .card');
+
+    await stopBridge(bridge);
+    bridge = await startBridge(home);
+    const reopened = await openUi(browser, bridge.link);
+    try {
+      await showTab(reopened.page, 'settings');
+      await reopened.page.waitForFunction(() => document.querySelector<HTMLInputElement>('#setting-region')?.value === 'eu-west-1');
+      await showTab(reopened.page, 'models');
+      await reopened.page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#default-model')?.value === 'gpt-4o-mini');
+    } finally {
+      await reopened.context.close();
+    }
+  });
+});
+
+/** The UI cookie the browser holds (HttpOnly: only the browser context can read it, not the page). */
+async function sessionCookie(ui: UiPage): Promise<string> {
+  const cookie = (await ui.context.cookies()).find((candidate) => candidate.name === 'bb_ui');
+  assert.ok(cookie, 'the browser holds the UI cookie');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  return `${cookie.name}=${cookie.value}`;
+}
+
+/** A page on another loopback port: same site as the bridge, different origin. */
+async function servePage(html: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end(`<!doctype html><html><body>${html}</body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
