@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
+import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { createStsEmulator } from '../../src/emulator/sts.ts';
+import { identityCenterServeEnv, startServe, type Started } from '../support/serve-process.ts';
+import { buildUiOnce, chromiumSkip, launchChromium, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
+
+/**
+ * Sign-in from the window: serve configured for IAM Identity Center (the emulator's), no session yet.
+ * The Setup tab shows the device code and its expiry; approving it on the verification page (in the
+ * same browser, as a person would) signs the server in, and Sign out ends it.
+ */
+describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 }, () => {
+  const home = mkdtempSync(join(tmpdir(), 'bb-ui-sso-'));
+  let browser: Browser;
+  let emulator: Awaited<ReturnType<typeof startEmulator>>;
+  let serve: Started;
+  let ui: UiPage;
+
+  before(async () => {
+    await buildUiOnce();
+    const registry = new CredentialRegistry();
+    emulator = await startEmulator({ registry, services: [createIdentityCenterEmulator(registry).routes, createStsEmulator(registry)] });
+    writeFileSync(
+      join(home, 'sign-in.json'),
+      JSON.stringify({ source: 'identity-center', identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser' } }),
+    );
+    [browser, serve] = await Promise.all([launchChromium(), startServe(['--port', '0'], identityCenterServeEnv(home, emulator.url), 45_000)]);
+    ui = await openUi(browser, uiLinkOf(serve.output()));
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (serve && serve.child.exitCode === null) {
+      serve.child.kill('SIGTERM');
+      await serve.exit;
+    }
+    await emulator?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test('the device code shows with its expiry; approving it signs the server in', async () => {
+    const { page } = ui;
+    // serve may already have started a sign-in at launch; otherwise the button starts one.
+    await page.waitForSelector('#device-code, #sign-in-button');
+    if (await page.$('#sign-in-button')) await page.click('#sign-in-button');
+    const code = (await (await page.waitForSelector('#device-code')).textContent()) ?? '';
+    assert.match(code, /^[A-Z]{4}-[A-Z]{4}$/);
+    assert.match((await page.textContent('#sign-in-expiry')) ?? '', /Code expires in \d+ (min|s)/);
+    assert.equal(await page.getAttribute('#state', 'data-level'), 'warn');
+    await screenshot(page, 'window-setup-signing-in-light');
+
+    // The verification page, approved in another tab of the same browser as the user "grace".
+    const verification = await ui.context.newPage();
+    await verification.goto(`${emulator.url}/device?user_code=${code}`);
+    await verification.fill('input[name="user"]', 'grace');
+    await verification.click('button[value="allow"]');
+    await verification.close();
+
+    await page.waitForFunction(() => /Signed in as grace/.test(document.querySelector('#sign-in-detail')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    assert.equal(await page.$('#device-code'), null, 'the code is gone once used');
+    await page.waitForSelector('#state[data-level="ok"]');
+
+    const answer = await fetch(`${serve.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serve.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    assert.equal(answer.status, 200, await answer.text());
+  });
+
+  test('Sign out ends the session: the window offers Sign in again and model calls need it', async () => {
+    const { page } = ui;
+    await page.click('#sign-out');
+    await page.waitForSelector('#sign-in-button');
+    await page.waitForSelector('#state[data-level="warn"]');
+    const answer = await fetch(`${serve.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serve.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    assert.equal(answer.status, 401);
+    assert.deepEqual(ui.problems, []);
+  });
+});
