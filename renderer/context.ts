@@ -7,6 +7,8 @@ export class UiContext {
   #state: AppState | null = null;
   readonly #listeners = new Set<(state: AppState) => void>();
   #toastTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once the tabs are wired: moves to a tab by its id (e.g. 'tab-settings'). */
+  showTab: (tabId: string) => void = () => undefined;
 
   get state(): AppState | null {
     return this.#state;

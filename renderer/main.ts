@@ -52,7 +52,7 @@ const tabs: Record<string, { show(): void; hide?(): void }> = {
   'panel-usage': usage,
   'panel-settings': settings,
 };
-setUpTabs(byId('tablist'), {
+const tabList = setUpTabs(byId('tablist'), {
   onShow(panelId) {
     for (const [id, tab] of Object.entries(tabs)) {
       if (id === panelId) tab.show();
@@ -60,3 +60,4 @@ setUpTabs(byId('tablist'), {
     }
   },
 });
+context.showTab = (tabId) => tabList.select(tabId);

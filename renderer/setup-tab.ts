@@ -19,6 +19,7 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
   const baseUrlValue = h('code', { class: 'value grow', id: 'base-url' }, '…');
   const apiKeyValue = h('code', { class: 'value grow', id: 'api-key' }, '…');
   const showKeyButton = h('button', { attrs: { type: 'button', 'aria-pressed': 'false' }, on: { click: toggleKey } }, 'Show');
+  const problemBox = h('div', { id: 'server-problem' });
   const signInBox = h('div', { id: 'sign-in' });
   const snippetPicker = h('select', { class: 'snippet-picker', id: 'snippet-picker', attrs: { 'aria-label': 'Tool to configure' }, on: { change: renderSnippet } });
   for (const snippet of SNIPPETS) snippetPicker.append(h('option', { attrs: { value: snippet.id } }, snippet.title));
@@ -26,6 +27,7 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
   const snippetBox = h('div', { class: 'snippet', id: 'snippet' });
 
   panel.append(
+    problemBox,
     h('h2', null, 'Connection'),
     h('div', { class: 'row' }, h('span', { class: 'field-label' }, 'Base URL'), baseUrlValue, h('button', { attrs: { type: 'button', 'aria-label': 'Copy base URL' }, on: { click: () => connection && void context.copy(connection.baseUrl, 'Base URL') } }, 'Copy')),
     h('div', { class: 'row' }, h('span', { class: 'field-label' }, 'API key'), apiKeyValue, showKeyButton, h('button', { attrs: { type: 'button', 'aria-label': 'Copy API key' }, on: { click: () => connection && void context.copy(connection.apiKey, 'API key') } }, 'Copy')),
@@ -160,8 +162,33 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
     renderSnippet();
   }
 
+  /** Why the server is not serving (could not start, port taken), with the way out. */
+  function renderProblem(state: AppState): void {
+    if (state.status !== 'error' && state.status !== 'port-in-use') {
+      problemBox.replaceChildren();
+      return;
+    }
+    const hint =
+      state.status === 'port-in-use'
+        ? state.portHolder === 'bedrock-bridge'
+          ? 'Another Bedrock Bridge already serves on this port: use that one, or pick another port.'
+          : 'Another program uses this port: pick another one in Settings.'
+        : null;
+    replaceChildren(
+      problemBox,
+      h(
+        'div',
+        { class: 'card', data: { level: 'error' } },
+        h('p', null, state.message),
+        hint ? h('p', { class: 'small' }, hint) : null,
+        state.status === 'port-in-use' ? h('button', { attrs: { type: 'button' }, on: { click: () => context.showTab('tab-settings') } }, 'Change the port') : null,
+      ),
+    );
+  }
+
   let lastBaseUrl: string | null | undefined;
   context.onState((state) => {
+    renderProblem(state);
     renderSignIn(state);
     if (state.baseUrl !== lastBaseUrl) {
       lastBaseUrl = state.baseUrl;
