@@ -37,7 +37,10 @@ context.onState((state) => {
 
 connectEvents({
   state: (state) => context.setState(state),
-  requests: (batch) => liveLog.apply(batch),
+  requests: (batch) => {
+    liveLog.apply(batch);
+    if (batch.finished.length > 0 || batch.dropped > 0) usage.requestsFinished();
+  },
   disconnected: () => {
     header.dataset.level = 'error';
     header.textContent = 'Not connected: retrying… (reopen the window if this stays)';

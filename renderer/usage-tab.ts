@@ -26,7 +26,10 @@ const RANGES: ReadonlyArray<[string, string, number | null]> = [
  * Usage: this machine's ledger by day, week, month, model or client; totals, a chart of tokens and
  * cost, the rows as a table and as CSV, and where the org audit sync stands.
  */
-export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void; redraw(): void } {
+/** How often the open tab reloads while requests finish. */
+const REFRESH_MS = 3000;
+
+export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void; redraw(): void; requestsFinished(): void } {
   let group: UsageGrouping = 'day';
   let rangeDays: number | null = 30;
   let data: UsageView | null = null;
@@ -163,6 +166,7 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
     }
   }
 
+  let refresh: ReturnType<typeof setTimeout> | undefined;
   let resizeFrame = 0;
   window.addEventListener('resize', () => {
     cancelAnimationFrame(resizeFrame);
@@ -178,5 +182,13 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
       visible = false;
     },
     redraw,
+    /** New records are in the ledger: reload, at most every few seconds, while the tab is open. */
+    requestsFinished() {
+      if (!visible || refresh !== undefined) return;
+      refresh = setTimeout(() => {
+        refresh = undefined;
+        if (visible) void load();
+      }, REFRESH_MS);
+    },
   };
 }
