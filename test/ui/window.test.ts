@@ -192,6 +192,9 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
 
     const cookie = await sessionCookie(ui);
     assert.equal((await fetch(stateUrl, { headers: { cookie } })).status, 200);
+    const defaultModel = async () => ((await (await fetch(`${origin}/control/v1/models`, { headers: { cookie } })).json()) as { defaultModel: string }).defaultModel;
+    const before = await defaultModel();
+    assert.notEqual(before, 'claude-opus');
     assert.equal((await fetch(`${serve.baseURL}/models`, { headers: { cookie } })).status, 401, 'the UI cookie is no API key');
 
     const change = (headers: Record<string, string>) =>
@@ -205,23 +208,29 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
 
     // A page on another port of this machine is same-site: the browser sends the SameSite=Strict cookie
     // along with its form. The CSRF guard must still refuse the POST.
-    const attacker = await servePage(`<form method="post" action="${origin}/control/v1/models/default" enctype="text/plain"><input name='{"model":"claude-opus","x":"' value='"}'></form>`);
+    // The form posts into a frame, so the page stays to send a script's request next.
+    const attacker = await servePage(
+      `<iframe name="sink"></iframe><form method="post" target="sink" action="${origin}/control/v1/models/default" enctype="text/plain"><input name='{"model":"claude-opus","x":"' value='"}'></form>`,
+    );
+    const page = await ui.context.newPage();
     try {
-      const page = await ui.context.newPage();
       await page.goto(attacker.url);
-      const [response] = await Promise.all([page.waitForResponse((candidate) => candidate.url().endsWith('/control/v1/models/default')), page.evaluate(() => document.forms[0]!.submit())]);
-      assert.equal(response.status(), 403);
+      const isControlCall = (candidate: { url(): string }) => candidate.url().endsWith('/control/v1/models/default');
+      const [formAnswer] = await Promise.all([page.waitForResponse(isControlCall), page.evaluate(() => document.forms[0]!.submit())]);
+      assert.equal(formAnswer.status(), 403);
       // A script on that page can send a no-cors POST with the cookie too; it must change nothing (checked below).
-      await page.goto(attacker.url);
-      await page.evaluate(async (url) => {
-        await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{"model":"claude-opus"}' }).catch(() => undefined);
-      }, `${origin}/control/v1/models/default`);
-      await page.close();
+      const [scriptAnswer] = await Promise.all([
+        page.waitForResponse(isControlCall),
+        page.evaluate(async (url) => {
+          await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{"model":"claude-opus"}' }).catch(() => undefined);
+        }, `${origin}/control/v1/models/default`),
+      ]);
+      assert.equal(scriptAnswer.status(), 403);
     } finally {
+      await page.close();
       attacker.server.close();
     }
-    const models = (await (await fetch(`${origin}/control/v1/models`, { headers: { cookie } })).json()) as { defaultModel: string };
-    assert.equal(models.defaultModel, 'gpt-4o-mini', 'the default model is unchanged by any refused call');
+    assert.equal(await defaultModel(), before, 'the default model is unchanged by any refused call');
   });
 
   test('screenshots of every tab, light and dark, at the window\'s size', async () => {
