@@ -12,9 +12,10 @@ import { identityCenterServeEnv, startServe, type Started } from '../support/ser
 import { buildUiOnce, chromiumSkip, launchChromium, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
 
 /**
- * Sign-in from the window: serve configured for IAM Identity Center (the emulator's), no session yet.
- * The Setup tab shows the device code and its expiry; approving it on the verification page (in the
- * same browser, as a person would) signs the server in, and Sign out ends it.
+ * Sign-in from the window: serve configured for IAM Identity Center (the emulator's). serve signs in at
+ * start (approved here as "ada", as its terminal prompt asks); in the window, Sign out ends that
+ * session, and Sign in shows the device code and its expiry; approving it on the verification page (in
+ * the same browser, as a person would) signs the running server in as "grace".
  */
 describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), 'bb-ui-sso-'));
@@ -26,7 +27,9 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
   before(async () => {
     await buildUiOnce();
     const registry = new CredentialRegistry();
-    emulator = await startEmulator({ registry, services: [createIdentityCenterEmulator(registry).routes, createStsEmulator(registry)] });
+    const identityCenter = createIdentityCenterEmulator(registry);
+    emulator = await startEmulator({ registry, services: [identityCenter.routes, createStsEmulator(registry)] });
+    void identityCenter.control.nextUserCode().then((code) => identityCenter.control.approve(code, 'ada'));
     writeFileSync(
       join(home, 'sign-in.json'),
       JSON.stringify({ source: 'identity-center', identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser' } }),
@@ -45,11 +48,23 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
     rmSync(home, { recursive: true, force: true });
   });
 
+  test('Sign out ends the session: the window offers Sign in again and model calls need it', async () => {
+    const { page } = ui;
+    await page.waitForFunction(() => /Signed in as ada/.test(document.querySelector('#sign-in-detail')?.textContent ?? ''));
+    await page.click('#sign-out');
+    await page.waitForSelector('#sign-in-button');
+    await page.waitForSelector('#state[data-level="warn"]');
+    const answer = await fetch(`${serve.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serve.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    assert.equal(answer.status, 401);
+  });
+
   test('the device code shows with its expiry; approving it signs the server in', async () => {
     const { page } = ui;
-    // serve may already have started a sign-in at launch; otherwise the button starts one.
-    await page.waitForSelector('#device-code, #sign-in-button');
-    if (await page.$('#sign-in-button')) await page.click('#sign-in-button');
+    await page.click('#sign-in-button');
     const code = (await (await page.waitForSelector('#device-code')).textContent()) ?? '';
     assert.match(code, /^[A-Z]{4}-[A-Z]{4}$/);
     assert.match((await page.textContent('#sign-in-expiry')) ?? '', /Code expires in \d+ (min|s)/);
@@ -73,19 +88,6 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
     });
     assert.equal(answer.status, 200, await answer.text());
-  });
-
-  test('Sign out ends the session: the window offers Sign in again and model calls need it', async () => {
-    const { page } = ui;
-    await page.click('#sign-out');
-    await page.waitForSelector('#sign-in-button');
-    await page.waitForSelector('#state[data-level="warn"]');
-    const answer = await fetch(`${serve.baseURL}/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${serve.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
-    });
-    assert.equal(answer.status, 401);
     assert.deepEqual(ui.problems, []);
   });
 });
