@@ -17,6 +17,7 @@ export function createModelsTab(panel: HTMLElement, context: UiContext): { show(
   const tryButton = h('button', { id: 'try-model', attrs: { type: 'button' }, on: { click: () => void tryIt() } }, 'Try it');
   const tryResult = h('p', { id: 'try-result', class: 'small', attrs: { 'aria-live': 'polite' } });
   const aliasBody = h('tbody', { id: 'alias-rows' });
+  const noAliases = h('p', { class: 'muted small', id: 'no-aliases' }, 'None yet: the built-in names below work, and Add alias makes your own.');
   const aliasError = h('p', { class: 'small error-text', id: 'alias-error', attrs: { 'aria-live': 'polite' } });
   const degradedNote = h('p', { class: 'small muted', id: 'catalogue-degraded' });
   const builtInBody = h('tbody');
@@ -36,6 +37,7 @@ export function createModelsTab(panel: HTMLElement, context: UiContext): { show(
       h('thead', null, h('tr', null, h('th', { attrs: { scope: 'col' } }, 'Alias'), h('th', { attrs: { scope: 'col' } }, 'Bedrock model'), h('th', null, h('span', { class: 'visually-hidden' }, 'Remove')))),
       aliasBody,
     ),
+    noAliases,
     aliasError,
     h('div', { class: 'actions' }, h('button', { id: 'add-alias', attrs: { type: 'button' }, on: { click: () => addRow({ alias: '', target: '' }, true) } }, 'Add alias'), h('button', { class: 'primary', id: 'save-aliases', attrs: { type: 'button' }, on: { click: () => void saveAliases() } }, 'Save aliases')),
     degradedNote,
@@ -48,8 +50,13 @@ export function createModelsTab(panel: HTMLElement, context: UiContext): { show(
     alias.value = row.alias;
     const target = h('input', { class: 'alias-target mono', attrs: { type: 'text', list: 'catalogue-list', 'aria-label': `Bedrock model for ${row.alias || 'new alias'}`, spellcheck: 'false', autocomplete: 'off' } });
     target.value = row.target;
-    const tr = h('tr', null, h('td', null, alias), h('td', null, target), h('td', null, h('button', { class: 'icon-button', attrs: { type: 'button', 'aria-label': `Remove alias ${row.alias}` }, on: { click: () => tr.remove() } }, '×')));
+    const remove = () => {
+      tr.remove();
+      noAliases.hidden = aliasBody.rows.length > 0;
+    };
+    const tr = h('tr', null, h('td', null, alias), h('td', null, target), h('td', null, h('button', { class: 'icon-button', attrs: { type: 'button', 'aria-label': `Remove alias ${row.alias}` }, on: { click: remove } }, '×')));
     aliasBody.append(tr);
+    noAliases.hidden = true;
     if (focus) alias.focus();
   }
 
@@ -70,6 +77,7 @@ export function createModelsTab(panel: HTMLElement, context: UiContext): { show(
     defaultPicker.value = next.defaultModel ?? '';
     defaultResolved.textContent = next.defaultModelId ? `→ ${next.defaultModelId}` : 'No default: requests must name a model.';
     aliasBody.replaceChildren();
+    noAliases.hidden = false;
     for (const [alias, target] of Object.entries(next.userAliases)) addRow({ alias, target });
     aliasError.textContent = '';
     degradedNote.textContent = next.degraded ? `Bedrock's model list is unavailable (${next.degraded}); aliases still work.` : '';

@@ -32,6 +32,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
   let loaded: EditableSettings | null = null;
 
   const port = h('input', { id: 'setting-port', attrs: { type: 'number', min: '0', max: '65535', inputmode: 'numeric' } });
+  const portHint = h('span', { class: 'hint', id: 'setting-port-hint' });
   const region = h('input', { id: 'setting-region', attrs: { type: 'text', placeholder: 'from AWS_REGION, else us-east-1', spellcheck: 'false' } });
   const source = h('select', { id: 'setting-source' }, ...SOURCES.map((entry) => h('option', { attrs: { value: entry.value } }, entry.label)));
   // display: contents: the source's fields join the form's grid.
@@ -51,7 +52,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
       { class: 'form-grid' },
       h('label', { attrs: { for: 'setting-port' } }, 'Port'),
       port,
-      h('span', { class: 'hint' }, '0 picks a free port.'),
+      portHint,
       h('label', { attrs: { for: 'setting-region' } }, 'Region'),
       region,
       h('label', { attrs: { for: 'setting-source' } }, 'Sign-in'),
@@ -91,6 +92,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
   function render(settings: EditableSettings): void {
     loaded = settings;
     port.value = String(settings.port);
+    renderPortHint();
     region.value = settings.region ?? '';
     const auth = authOf(settings);
     source.value = typeof auth.source === 'string' ? auth.source : 'default';
@@ -217,8 +219,15 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
     }
   }
 
+  /** The stored port and the one in use differ with --port or a change waiting for a restart. */
+  function renderPortHint(): void {
+    const inUse = context.state?.baseUrl ? context.state.port : null;
+    portHint.textContent = inUse !== null && loaded && inUse !== loaded.port ? `0 picks a free port. Now serving on ${inUse}.` : '0 picks a free port.';
+  }
+
   context.onState((state) => {
     if (loaded) renderRestart(state.restartRequired);
+    renderPortHint();
   });
 
   return {

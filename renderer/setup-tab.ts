@@ -50,7 +50,7 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
     const state = context.state;
     if (!connection || !state) return null;
     const origin = new URL(connection.baseUrl).origin;
-    return { origin, baseURL: connection.baseUrl, apiKey, model: state.models.defaultModel ?? state.models.defaultModelId ?? 'gpt-4o', region: state.region };
+    return { origin, baseURL: connection.baseUrl, apiKey, model: state.models.defaultModel ?? 'default', region: state.region };
   }
 
   function renderConnection(): void {

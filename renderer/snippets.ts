@@ -14,7 +14,7 @@ export interface SnippetContext {
   baseURL: string;
   /** The local API key, or a masked stand-in while the key is hidden on screen. */
   apiKey: string;
-  /** A model name the server resolves: the default model's alias or id. */
+  /** A model name the server resolves: the configured default's alias or id, else `default`. */
   model: string;
   /** The AWS region the server calls (Claude Code's Bedrock mode picks profile prefixes from it). */
   region: string;

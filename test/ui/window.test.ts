@@ -106,6 +106,27 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
     await page.waitForFunction((id) => [...document.querySelectorAll('#log-list .log-row')].some((row) => row.textContent?.includes(id) && row.getAttribute('data-status') === 'ok'), HAIKU);
   });
 
+  test('aliases: mistakes are named at the field, a saved alias serves requests', async () => {
+    const { page } = ui;
+    await showTab(page, 'models');
+    await page.click('#add-alias');
+    await page.fill('#alias-rows tr:last-child .alias-name', 'fast');
+    await page.click('#save-aliases');
+    assert.match((await page.textContent('#alias-error')) ?? '', /choose the Bedrock model/);
+    assert.equal(await page.getAttribute('#alias-rows tr:last-child .alias-target', 'aria-invalid'), 'true');
+
+    await page.fill('#alias-rows tr:last-child .alias-target', 'not a model');
+    await page.click('#save-aliases');
+    assert.match((await page.textContent('#alias-error')) ?? '', /cannot contain spaces/);
+
+    await page.fill('#alias-rows tr:last-child .alias-target', 'amazon.nova-micro-v1:0');
+    await Promise.all([page.waitForResponse((response) => response.url().endsWith('/control/v1/models') && response.request().method() === 'PUT'), page.click('#save-aliases')]);
+    await page.waitForFunction(() => (document.querySelector('#alias-error')?.textContent ?? '') === '');
+    const response = await postChat(bridge.serve.baseURL, bridge.serve.apiKey, { model: 'fast', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.ok(await page.$('#default-model option[value="fast"]'), 'the new alias can be the default');
+  });
+
   test('"try it" answers with the latency and appears in the live log', async () => {
     const { page } = ui;
     await showTab(page, 'models');
@@ -241,6 +262,7 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
         for (const tab of ['setup', 'models', 'log', 'usage', 'settings'] as const) {
           await showTab(themed.page, tab);
           if (tab === 'usage') await themed.page.waitForSelector('#usage-totals .total');
+          if (tab === 'log') await showSomeTraffic(themed.page, bridge.serve);
           if (tab === 'models') await themed.page.waitForSelector('#default-model option', { state: 'attached' });
           if (tab === 'settings') await themed.page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#setting-port')?.value ?? '') !== '');
           await screenshot(themed.page, `window-${tab}-${scheme}`);
@@ -276,6 +298,17 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
     }
   });
 });
+
+/** A few finished requests (one failed) and one still streaming, for the live log's screenshot. */
+async function showSomeTraffic(page: Page, { baseURL, apiKey }: Started): Promise<void> {
+  await Promise.all([
+    postChat(baseURL, apiKey, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
+    postChat(baseURL, apiKey, { model: 'claude-haiku', stream: true, messages: [{ role: 'user', content: 'hi [[chunks:12]]' }] }).then((response) => response.text()),
+    postChat(baseURL, apiKey, { model: 'no-such-model', messages: [{ role: 'user', content: 'hello' }] }),
+  ]);
+  void postChat(baseURL, apiKey, { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'slow [[chunks:20]] [[slow:300ms]]' }] }).then((response) => response.text());
+  await page.waitForFunction(() => document.querySelectorAll('.log-row[data-status="ok"]').length >= 2 && /tokens so far/.test(document.querySelector('.log-row[data-status="running"]')?.textContent ?? ''));
+}
 
 /** The UI cookie the browser holds (HttpOnly: only the browser context can read it, not the page). */
 async function sessionCookie(ui: UiPage): Promise<string> {
