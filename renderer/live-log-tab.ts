@@ -12,7 +12,7 @@ interface RowElements {
   model: HTMLSpanElement;
   time: HTMLSpanElement;
   details: HTMLSpanElement;
-  shownId: string;
+  /** The entry version drawn; -1 for a row not drawn yet. */
   shownVersion: number;
 }
 
@@ -51,8 +51,9 @@ function detailsOf(entry: LogEntry, now: number): string {
 
 /**
  * Live log: every /v1 request as it starts, streams and finishes. Events go into a bounded store at
- * once; the list is redrawn at most once per animation frame, reusing a fixed pool of row elements
- * and touching only the rows whose entry changed.
+ * once; the list is redrawn at most once per animation frame. Rows are keyed by request: a new
+ * request is one row inserted at the top and the oldest shown one leaves at the bottom; the others stay
+ * where they are and are redrawn only when their entry changed (or, while running, for the elapsed time).
  */
 export function createLiveLogTab(panel: HTMLElement): { show(): void; hide(): void; apply(batch: RequestBatch): void; store: LiveLogStore } {
   const store = new LiveLogStore();
@@ -74,7 +75,9 @@ export function createLiveLogTab(panel: HTMLElement): { show(): void; hide(): vo
   );
   const summary = h('p', { class: 'muted small', id: 'log-summary' });
   const list = h('ol', { class: 'log-list', id: 'log-list', attrs: { 'aria-label': 'Requests, newest first' } });
-  const pool: RowElements[] = [];
+  const rows = new Map<string, RowElements>();
+  /** Rows that left the list, reused for the next requests: no element churn at high rates. */
+  const spare: RowElements[] = [];
 
   modelFilter.addEventListener('change', () => {
     filter.model = modelFilter.value;
@@ -103,44 +106,58 @@ export function createLiveLogTab(panel: HTMLElement): { show(): void; hide(): vo
     requestAnimationFrame(render);
   }
 
-  function rowAt(index: number): RowElements {
-    let elements = pool[index];
+  function rowFor(id: string): RowElements {
+    let elements = rows.get(id);
+    if (elements) return elements;
+    elements = spare.pop();
     if (!elements) {
       const badge = h('span', { class: 'badge' });
       const model = h('span', { class: 'log-model' });
       const time = h('span', { class: 'log-time' });
       const details = h('span', { class: 'log-details' });
       const row = h('li', { class: 'log-row' }, h('div', { class: 'log-line' }, badge, model, time), h('div', { class: 'log-line' }, details));
-      elements = { row, badge, model, time, details, shownId: '', shownVersion: -1 };
-      pool.push(elements);
+      elements = { row, badge, model, time, details, shownVersion: -1 };
     }
+    elements.shownVersion = -1;
+    elements.row.dataset.id = id;
+    rows.set(id, elements);
     return elements;
+  }
+
+  function draw(elements: RowElements, entry: LogEntry, now: number): void {
+    const badge = badgeOf(entry);
+    elements.badge.dataset.kind = badge.kind;
+    setText(elements.badge, badge.text);
+    const model = modelOf(entry);
+    setText(elements.model, model);
+    elements.model.title = model;
+    setText(elements.time, formatClock(entry.startedAt));
+    setText(elements.details, detailsOf(entry, now));
+    elements.row.dataset.status = badge.kind;
+    elements.shownVersion = entry.version;
   }
 
   function render(): void {
     scheduled = false;
     const now = Date.now();
     const entries = store.view(filter, DISPLAY_LIMIT);
+    const wanted = new Set(entries.map((entry) => entry.id));
+    for (const [id, elements] of rows) {
+      if (wanted.has(id)) continue;
+      elements.row.remove();
+      rows.delete(id);
+      spare.push(elements);
+    }
     let running = false;
-    entries.forEach((entry, index) => {
-      const elements = rowAt(index);
-      if (elements.row.parentNode !== list) list.append(elements.row);
+    let cursor = list.firstElementChild;
+    for (const entry of entries) {
+      const elements = rowFor(entry.id);
+      if (elements.row === cursor) cursor = cursor.nextElementSibling;
+      else list.insertBefore(elements.row, cursor);
       if (entry.status === null) running = true;
       // Running rows change every frame (elapsed time); finished ones only when their entry did.
-      if (elements.shownId === entry.id && elements.shownVersion === entry.version && entry.status !== null) return;
-      const badge = badgeOf(entry);
-      elements.badge.dataset.kind = badge.kind;
-      setText(elements.badge, badge.text);
-      setText(elements.model, modelOf(entry));
-      elements.model.title = modelOf(entry);
-      setText(elements.time, formatClock(entry.startedAt));
-      setText(elements.details, detailsOf(entry, now));
-      elements.row.dataset.id = entry.id;
-      elements.row.dataset.status = badge.kind;
-      elements.shownId = entry.id;
-      elements.shownVersion = entry.version;
-    });
-    for (let index = entries.length; index < pool.length; index += 1) pool[index]!.row.remove();
+      if (elements.shownVersion !== entry.version || entry.status === null) draw(elements, entry, now);
+    }
 
     if (store.models.size !== knownModels) {
       knownModels = store.models.size;

@@ -7,7 +7,7 @@
  * Skips (exit 0, saying why) when /usr/bin/chromium is missing, unless REQUIRE_CHROMIUM=1.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, postChat, startServe } from '../support/serve-process.ts';
 import { buildUiOnce, chromiumSkip, launchChromium, openUi, uiLinkOf } from '../ui/browser.ts';
@@ -106,6 +106,8 @@ try {
       `${(probe.frames / probe.seconds).toFixed(0)} frames/s over ${probe.seconds.toFixed(1)} s; ${probe.longTasks} long tasks (${probe.longTaskMs.toFixed(0)} ms in all); ` +
       `DOM nodes ${nodesBefore} before, at most ${probe.maxNodes} during, ${probe.nodes} after (${probe.rows} rows shown); "${probe.summary}"`,
   );
+  // On a shared machine the figures above are bounded by the CPU others use: say how busy it was.
+  console.log(`(machine load average over the last minute: ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`);
   if (ui.problems.length > 0) console.log(`page problems: ${ui.problems.join('; ')}`);
   await ui.context.close();
 } finally {
