@@ -95,7 +95,7 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
           { class: 'card', data: { level: 'warn' } },
           h('p', null, 'Confirm this code on the sign-in page:'),
           h('p', { class: 'device-code mono', id: 'device-code' }, pending.userCode),
-          h('p', { class: 'small' }, expiry, ' · ', h('span', { class: 'mono' }, pending.verificationUri)),
+          h('p', { class: 'small' }, expiry, ' · ', verificationLink(pending.verificationUriComplete ?? pending.verificationUri, pending.verificationUri)),
           h(
             'div',
             { class: 'row' },
@@ -140,6 +140,17 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
     } catch (error) {
       context.toast(describeError(error));
     }
+  }
+
+  /**
+   * The page as a plain link too: in a browser it opens in a new tab whatever the server can do (a
+   * headless serve may have no browser to open). Only http(s) URLs become links.
+   */
+  function verificationLink(url: string, label: string): HTMLElement {
+    if (!/^https?:\/\//.test(url)) return h('span', { class: 'mono' }, label);
+    const link = h('a', { class: 'mono', id: 'verification-link', attrs: { target: '_blank', rel: 'noopener noreferrer' } }, label);
+    link.href = url;
+    return link;
   }
 
   /** The shell opens the page in the system browser; headless (409), this page opens it itself. */

@@ -71,9 +71,11 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
     assert.equal(await page.getAttribute('#state', 'data-level'), 'warn');
     await screenshot(page, 'window-setup-signing-in-light');
 
-    // The verification page, approved in another tab of the same browser as the user "grace".
-    const verification = await ui.context.newPage();
-    await verification.goto(`${emulator.url}/device?user_code=${code}`);
+    // The verification link opens the page (code filled in) in a new tab of this browser; the user
+    // approves the code there as "grace".
+    const [verification] = await Promise.all([ui.context.waitForEvent('page'), page.click('#verification-link')]);
+    await verification.waitForLoadState();
+    assert.equal(verification.url(), `${emulator.url}/device?user_code=${code}`);
     await verification.fill('input[name="user"]', 'grace');
     await verification.click('button[value="allow"]');
     await verification.close();
