@@ -33,6 +33,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
 
   const port = h('input', { id: 'setting-port', attrs: { type: 'number', min: '0', max: '65535', inputmode: 'numeric' } });
   const portHint = h('span', { class: 'hint', id: 'setting-port-hint' });
+  const sourceHint = h('span', { class: 'hint', id: 'setting-source-hint', attrs: { hidden: '' } }, 'This run uses the built-in emulator (--emulator): the sign-in here applies to runs without it.');
   const region = h('input', { id: 'setting-region', attrs: { type: 'text', placeholder: 'from AWS_REGION, else us-east-1', spellcheck: 'false' } });
   const source = h('select', { id: 'setting-source' }, ...SOURCES.map((entry) => h('option', { attrs: { value: entry.value } }, entry.label)));
   // display: contents: the source's fields join the form's grid.
@@ -57,6 +58,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
       region,
       h('label', { attrs: { for: 'setting-source' } }, 'Sign-in'),
       source,
+      sourceHint,
       sourceFields,
       h('label', { attrs: { for: 'setting-audit' } }, 'Audit endpoint'),
       auditEndpoint,
@@ -228,6 +230,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
   context.onState((state) => {
     if (loaded) renderRestart(state.restartRequired);
     renderPortHint();
+    sourceHint.hidden = !state.emulator;
   });
 
   return {

@@ -140,7 +140,8 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
       lines.push(h('p', null, sync.lastSuccessAt ? `Last delivered ${formatAgo(sync.lastSuccessAt, now)}` : 'Nothing delivered yet', ` · ${formatCount(sync.delivered)} records delivered`));
       if (sync.lastError) lines.push(h('p', { class: 'error-text small' }, `${sync.consecutiveFailures} failed attempts: ${sync.lastError}`));
     }
-    lines.push(h('p', { id: 'sync-counts' }, `${formatCount(sync.pending)} pending · ${formatCount(sync.rejected)} rejected`));
+    // Without an endpoint nothing is waiting to go anywhere: no "pending" to worry about.
+    if (sync.enabled || sync.rejected > 0) lines.push(h('p', { id: 'sync-counts' }, `${formatCount(sync.pending)} pending · ${formatCount(sync.rejected)} rejected`));
     const level = sync.enabled && sync.lastError ? 'error' : sync.rejected > 0 ? 'warn' : undefined;
     replaceChildren(
       syncBox,

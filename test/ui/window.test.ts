@@ -255,6 +255,7 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
   });
 
   test('screenshots of every tab, light and dark, at the window\'s size', async () => {
+    const streams: Promise<string>[] = [];
     for (const scheme of ['light', 'dark'] as const) {
       const link = ((await (await fetch(`${bridge.origin}/control/v1/ui-link`, { headers: { cookie: await sessionCookie(ui) } })).json()) as { url: string }).url;
       const themed = await openUi(browser, link, scheme);
@@ -262,7 +263,7 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
         for (const tab of ['setup', 'models', 'log', 'usage', 'settings'] as const) {
           await showTab(themed.page, tab);
           if (tab === 'usage') await themed.page.waitForSelector('#usage-totals .total');
-          if (tab === 'log') await showSomeTraffic(themed.page, bridge.serve);
+          if (tab === 'log') streams.push((await showSomeTraffic(themed.page, bridge.serve)).streaming);
           if (tab === 'models') await themed.page.waitForSelector('#default-model option', { state: 'attached' });
           if (tab === 'settings') await themed.page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#setting-port')?.value ?? '') !== '');
           await screenshot(themed.page, `window-${tab}-${scheme}`);
@@ -274,6 +275,7 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
         await themed.context.close();
       }
     }
+    await Promise.all(streams);
   });
 
   test('a setting changed in the window survives a restart', async () => {
@@ -299,15 +301,19 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
   });
 });
 
-/** A few finished requests (one failed) and one still streaming, for the live log's screenshot. */
-async function showSomeTraffic(page: Page, { baseURL, apiKey }: Started): Promise<void> {
+/**
+ * A few finished requests (one failed) and one still streaming, for the live log's screenshot. Returns
+ * the streaming request's end, for the test to wait for.
+ */
+async function showSomeTraffic(page: Page, { baseURL, apiKey }: Started): Promise<{ streaming: Promise<string> }> {
   await Promise.all([
     postChat(baseURL, apiKey, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
     postChat(baseURL, apiKey, { model: 'claude-haiku', stream: true, messages: [{ role: 'user', content: 'hi [[chunks:12]]' }] }).then((response) => response.text()),
     postChat(baseURL, apiKey, { model: 'no-such-model', messages: [{ role: 'user', content: 'hello' }] }),
   ]);
-  void postChat(baseURL, apiKey, { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'slow [[chunks:20]] [[slow:300ms]]' }] }).then((response) => response.text());
+  const streaming = postChat(baseURL, apiKey, { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'slow [[chunks:20]] [[slow:300ms]]' }] }).then((response) => response.text());
   await page.waitForFunction(() => document.querySelectorAll('.log-row[data-status="ok"]').length >= 2 && /tokens so far/.test(document.querySelector('.log-row[data-status="running"]')?.textContent ?? ''));
+  return { streaming };
 }
 
 /** The UI cookie the browser holds (HttpOnly: only the browser context can read it, not the page). */
