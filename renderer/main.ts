@@ -42,6 +42,7 @@ connectEvents({
     if (batch.finished.length > 0 || batch.dropped > 0) usage.requestsFinished();
   },
   disconnected: () => {
+    setup.serverLost();
     header.dataset.level = 'error';
     header.textContent = 'Not connected: retrying… (reopen the window if this stays)';
   },

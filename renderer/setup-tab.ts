@@ -12,7 +12,7 @@ const MASK = '••••••••••••';
  * Setup: how to reach the server (base URL, API key, both copyable), the sign-in state with the
  * device code while one is under way, and ready-to-paste configuration for each tool.
  */
-export function createSetupTab(panel: HTMLElement, context: UiContext): { show(): void } {
+export function createSetupTab(panel: HTMLElement, context: UiContext): { show(): void; serverLost(): void } {
   let connection: { baseUrl: string; apiKey: string } | null = null;
   let keyShown = false;
 
@@ -210,6 +210,10 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
   return {
     show() {
       if (!connection) void loadConnection();
+    },
+    /** The event stream dropped (a restart, perhaps): the key may be new, so read it again on the next state. */
+    serverLost() {
+      lastBaseUrl = undefined;
     },
   };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -289,17 +289,56 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
 
     await stopBridge(bridge);
     bridge = await startBridge(home);
-    const reopened = await openUi(browser, bridge.link);
+    // The old page's session ended with its server: the window opened through the new link replaces it.
+    await ui.context.close();
+    ui = await openUi(browser, bridge.link);
+    await showTab(ui.page, 'settings');
+    await ui.page.waitForFunction(() => document.querySelector<HTMLInputElement>('#setting-region')?.value === 'eu-west-1');
+    await showTab(ui.page, 'models');
+    await ui.page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#default-model')?.value === 'gpt-4o-mini');
+  });
+
+  test('a new port applies with Restart now, and the window follows the server there', async () => {
+    // A serve of its own without --port (a flag would hold the port across restarts): the stored port.
+    const portHome = mkdtempSync(join(tmpdir(), 'bb-ui-port-'));
+    writeFileSync(join(portHome, 'settings.json'), JSON.stringify({ port: await freePort() }));
+    const serve = await startServe(['--emulator'], cleanEnv(portHome), 45_000);
+    const moved = await openUi(browser, uiLinkOf(serve.output()));
     try {
-      await showTab(reopened.page, 'settings');
-      await reopened.page.waitForFunction(() => document.querySelector<HTMLInputElement>('#setting-region')?.value === 'eu-west-1');
-      await showTab(reopened.page, 'models');
-      await reopened.page.waitForFunction(() => document.querySelector<HTMLSelectElement>('#default-model')?.value === 'gpt-4o-mini');
+      const { page } = moved;
+      const port = await freePort();
+      await showTab(page, 'settings');
+      await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#setting-port')?.value ?? '') !== '');
+      await page.fill('#setting-port', String(port));
+      await page.click('#save-settings');
+      await page.waitForSelector('#restart-box #restart');
+      assert.match((await page.textContent('#restart-box')) ?? '', /port/);
+      await Promise.all([page.waitForURL(`http://127.0.0.1:${port}/ui/**`, { timeout: 30_000 }), page.click('#restart')]);
+      await page.waitForSelector('#state[data-level="ok"]', { timeout: 30_000 });
+      assert.match((await page.textContent('#state')) ?? '', new RegExp(`:${port}/v1`));
+      // The key as the window shows it now (headless, a generated key is made anew at each start).
+      const connection = await page.evaluate(async () => (await fetch('/control/v1/connection')).json() as Promise<{ baseUrl: string; apiKey: string }>);
+      assert.equal(connection.baseUrl, `http://127.0.0.1:${port}/v1`);
+      const answer = await postChat(connection.baseUrl, connection.apiKey, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(answer.status, 200);
+      assert.deepEqual(moved.problems, []);
     } finally {
-      await reopened.context.close();
+      await moved.context.close();
+      serve.child.kill('SIGTERM');
+      await serve.exit;
+      rmSync(portHome, { recursive: true, force: true });
     }
   });
 });
+
+/** A port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /**
  * A few finished requests (one failed) and one still streaming, for the live log's screenshot. Returns
