@@ -63,10 +63,11 @@ reply = client.chat.completions.create(
     title: 'Claude Code',
     where: 'shell, before running claude',
     language: 'sh',
-    text: ({ origin, apiKey }) => `export ANTHROPIC_BASE_URL=${origin}
+    text: ({ origin, apiKey, model }) => `export ANTHROPIC_BASE_URL=${origin}
 export ANTHROPIC_AUTH_TOKEN=${apiKey}
+export ANTHROPIC_MODEL=${model}
 claude`,
-    note: 'No /v1 on the base URL: Claude Code adds /v1/messages itself. The same variables work in the "env" object of ~/.claude/settings.json.',
+    note: 'No /v1 on the base URL: Claude Code adds /v1/messages itself. ANTHROPIC_MODEL (any alias or Bedrock id) replaces Claude Code\'s own default, which your account may not have. The same variables work in the "env" object of ~/.claude/settings.json.',
   },
   {
     id: 'claude-code-bedrock',
@@ -75,11 +76,10 @@ claude`,
     language: 'sh',
     text: ({ origin, apiKey, region }) => `export CLAUDE_CODE_USE_BEDROCK=1
 export ANTHROPIC_BEDROCK_BASE_URL=${origin}
-export CLAUDE_CODE_SKIP_BEDROCK_AUTH=1
-export ANTHROPIC_AUTH_TOKEN=${apiKey}
+export AWS_BEARER_TOKEN_BEDROCK=${apiKey}
 export AWS_REGION=${region}
 claude`,
-    note: 'Claude Code sends Bedrock requests; the bridge signs them with your sign-in. AWS_REGION picks the us./eu./global. profile prefix.',
+    note: 'Claude Code sends Bedrock requests; the bridge signs them with your sign-in. AWS_REGION picks the us./eu./apac. profile prefix. CLAUDE_CODE_SKIP_BEDROCK_AUTH=1 with the key in ANTHROPIC_AUTH_TOKEN works too.',
   },
   {
     id: 'anthropic-python',
@@ -152,7 +152,7 @@ name = "Bedrock Bridge"
 base_url = "${baseURL}"
 env_key = "BEDROCK_BRIDGE_API_KEY"
 wire_api = "responses"`,
-    note: 'Codex speaks only the Responses API ("chat" is refused). Use a custom provider id: built-in ones cannot be overridden.',
+    note: 'Codex speaks only the Responses API ("chat" is refused); built-in provider ids cannot be overridden. For a model without extended thinking (Nova, Llama, ...) add model_reasoning_effort = "none".',
   },
   {
     id: 'continue',

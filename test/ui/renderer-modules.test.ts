@@ -56,7 +56,7 @@ test('every snippet carries this machine\'s URL or key where its tool reads them
   // Anthropic clients add /v1 themselves; OpenAI ones need it.
   assert.match(byId('claude-code'), /ANTHROPIC_BASE_URL=http:\/\/127\.0\.0\.1:45678\n/);
   assert.match(byId('claude-code'), /ANTHROPIC_AUTH_TOKEN=bb-test-key/);
-  assert.match(byId('claude-code-bedrock'), /CLAUDE_CODE_USE_BEDROCK=1[\s\S]*ANTHROPIC_BEDROCK_BASE_URL=http:\/\/127\.0\.0\.1:45678\n[\s\S]*CLAUDE_CODE_SKIP_BEDROCK_AUTH=1/);
+  assert.match(byId('claude-code-bedrock'), /CLAUDE_CODE_USE_BEDROCK=1\nexport ANTHROPIC_BEDROCK_BASE_URL=http:\/\/127\.0\.0\.1:45678\nexport AWS_BEARER_TOKEN_BEDROCK=bb-test-key\n/);
   assert.match(byId('boto3'), /AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http:\/\/127\.0\.0\.1:45678\n[\s\S]*AWS_BEARER_TOKEN_BEDROCK=bb-test-key/);
   assert.match(byId('codex'), /wire_api = "responses"/);
   assert.match(byId('codex'), /base_url = "http:\/\/127\.0\.0\.1:45678\/v1"/);
