@@ -93,6 +93,23 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
     assert.equal(await page.getAttribute('#tab-setup', 'aria-selected'), 'true', 'wraps around');
   });
 
+  test('the theme toggle goes light, dark, then back to the system\'s, and is remembered', async () => {
+    const { page } = ui;
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const systemLight = await background();
+    await page.click('#theme-toggle');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+    await page.click('#theme-toggle');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    assert.notEqual(await background(), systemLight);
+    await page.reload();
+    await page.waitForSelector('#state[data-level]');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark', 'kept across a reload');
+    await page.click('#theme-toggle');
+    assert.equal(await page.getAttribute('html', 'data-theme'), null);
+    assert.equal(await background(), systemLight);
+  });
+
   test('changing the default model in Models makes the next request use it', async () => {
     const { page } = ui;
     await showTab(page, 'models');
