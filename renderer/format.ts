@@ -56,3 +56,14 @@ export function shortClient(userAgent: string | null): string {
   if (!userAgent) return 'unknown client';
   return userAgent.split(/\s+\(/)[0]!.slice(0, 40);
 }
+
+/**
+ * A Bedrock id as people say it: "global.anthropic.claude-sonnet-4-5-20250929-v1:0" -> "claude-sonnet-4-5".
+ * Only the API version v1 is dropped (Titan's v2 is the model's own). ARNs keep their last part. Anything
+ * not shaped like a Bedrock id comes back unchanged.
+ */
+export function shortModel(modelId: string): string {
+  const tail = modelId.startsWith('arn:') ? (modelId.split('/').pop() ?? modelId) : modelId;
+  const match = /^(?:(?:global|us|us-gov|eu|apac|jp|au|ca)\.)?[a-z0-9-]+\.(.+?)(?:-\d{8})?(?:-v1(?::\d+)?)?(?::\d+k?)?$/.exec(tail);
+  return match ? match[1]! : tail;
+}

@@ -1,6 +1,6 @@
 import type { RequestBatch } from './api.ts';
 import { h, setText } from './dom.ts';
-import { formatClock, formatMs, formatTokens, formatUsd, shortClient } from './format.ts';
+import { formatClock, formatMs, formatTokens, formatUsd, shortClient, shortModel } from './format.ts';
 import { LiveLogStore, type LogEntry, type LogFilter, type StatusFilter } from './live-log-store.ts';
 
 /** Rows on screen at most: the DOM stays this size whatever the request rate (the store keeps more). */
@@ -22,11 +22,18 @@ function badgeOf(entry: LogEntry): { kind: string; text: string } {
   return { kind: failed ? 'error' : 'ok', text: String(entry.status) };
 }
 
+/** What was asked and what it became, short; the full ids are in the title and data-model-id. */
 function modelOf(entry: LogEntry): string {
   const requested = entry.requestedModel;
-  const resolved = entry.modelId;
-  if (requested && resolved && requested !== resolved) return `${requested} → ${resolved}`;
+  const resolved = entry.modelId ? shortModel(entry.modelId) : null;
+  if (requested && resolved && requested !== resolved && requested !== entry.modelId) return `${requested} → ${resolved}`;
   return resolved ?? requested ?? entry.route;
+}
+
+function fullModelOf(entry: LogEntry): string {
+  const requested = entry.requestedModel;
+  if (requested && entry.modelId && requested !== entry.modelId) return `${requested} → ${entry.modelId}`;
+  return entry.modelId ?? requested ?? entry.route;
 }
 
 function detailsOf(entry: LogEntry, now: number): string {
@@ -128,9 +135,9 @@ export function createLiveLogTab(panel: HTMLElement): { show(): void; hide(): vo
     const badge = badgeOf(entry);
     elements.badge.dataset.kind = badge.kind;
     setText(elements.badge, badge.text);
-    const model = modelOf(entry);
-    setText(elements.model, model);
-    elements.model.title = model;
+    setText(elements.model, modelOf(entry));
+    elements.model.title = fullModelOf(entry);
+    elements.row.dataset.modelId = entry.modelId ?? '';
     setText(elements.time, formatClock(entry.startedAt));
     setText(elements.details, detailsOf(entry, now));
     elements.row.dataset.status = badge.kind;

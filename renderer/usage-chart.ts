@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import type { UsageRow } from '../src/usage/aggregates.ts';
-import { formatTokens, formatUsd } from './format.ts';
+import { formatTokens, formatUsd, shortModel } from './format.ts';
 
 /** uPlot draws on a canvas: it gets concrete colours, read by the tab from the page's computed styles. */
 export interface ChartColours {
@@ -17,8 +17,8 @@ export function chartLabel(key: string): string {
   const monthName = (value: string) => new Date(2000, Number(value) - 1, 1).toLocaleString('en-US', { month: 'short' });
   if (day) return `${monthName(day[2]!)} ${Number(day[3])}`;
   if (month) return `${monthName(month[2]!)} ${month[1]!.slice(2)}`;
-  const tail = key.includes('.') ? key.split('.').slice(-1)[0]! : key;
-  return tail.length > 14 ? `${tail.slice(0, 13)}…` : tail;
+  const short = shortModel(key);
+  return short.length > 14 ? `${short.slice(0, 13)}…` : short;
 }
 
 /**

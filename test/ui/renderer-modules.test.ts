@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatMs, formatTokens, formatUsd, formatRemaining, shortClient } from '../../renderer/format.ts';
+import { formatMs, formatTokens, formatUsd, formatRemaining, shortClient, shortModel } from '../../renderer/format.ts';
 import { aliasProblems } from '../../renderer/model-validation.ts';
 import { SNIPPETS } from '../../renderer/snippets.ts';
 
@@ -19,6 +19,11 @@ test('figures read as people expect', () => {
   assert.equal(formatRemaining(0, 10_000), 'expired');
   assert.equal(shortClient('OpenAI/JS 7.57.0 (node 24)'), 'OpenAI/JS 7.57.0');
   assert.equal(shortClient(null), 'unknown client');
+  assert.equal(shortModel('global.anthropic.claude-sonnet-4-5-20250929-v1:0'), 'claude-sonnet-4-5');
+  assert.equal(shortModel('us.amazon.nova-micro-v1:0'), 'nova-micro');
+  assert.equal(shortModel('amazon.titan-embed-text-v2:0'), 'titan-embed-text-v2');
+  assert.equal(shortModel('arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/abc123'), 'abc123');
+  assert.equal(shortModel('<b>bold</b>'), '<b>bold</b>');
 });
 
 test('alias mistakes are named before anything is sent', () => {

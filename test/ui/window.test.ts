@@ -120,7 +120,7 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
     const response = await postChat(bridge.serve.baseURL, bridge.serve.apiKey, { messages: [{ role: 'user', content: 'which model?' }] });
     assert.equal(response.status, 200, await response.clone().text());
     await showTab(page, 'log');
-    await page.waitForFunction((id) => [...document.querySelectorAll('#log-list .log-row')].some((row) => row.textContent?.includes(id) && row.getAttribute('data-status') === 'ok'), HAIKU);
+    await page.waitForFunction((id) => [...document.querySelectorAll('#log-list .log-row')].some((row) => row.getAttribute('data-model-id') === id && row.getAttribute('data-status') === 'ok'), HAIKU);
   });
 
   test('aliases: mistakes are named at the field, a saved alias serves requests', async () => {
@@ -192,7 +192,7 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
     assert.ok((await page.$$('.log-row')).length >= 1, 'the unknown model failed');
     await page.selectOption('#log-status-filter', 'all');
     await page.selectOption('#log-model-filter', HAIKU);
-    await page.waitForFunction((id) => [...document.querySelectorAll('.log-row')].every((row) => row.textContent?.includes(id)), HAIKU);
+    await page.waitForFunction((id) => [...document.querySelectorAll('.log-row')].every((row) => row.getAttribute('data-model-id') === id), HAIKU);
     await page.selectOption('#log-model-filter', '');
   });
 
