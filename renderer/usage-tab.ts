@@ -3,7 +3,7 @@ import type { UsageGrouping } from '../src/usage/aggregates.ts';
 import { api, type SyncView, type UsageQueryParams, type UsageView } from './api.ts';
 import { describeError } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
-import { formatAgo, formatCount, formatTokens, formatUsd } from './format.ts';
+import { formatAgo, formatCount, formatTokens, formatUsd, shortModel } from './format.ts';
 import { drawUsageChart } from './usage-chart.ts';
 
 const GROUPS: ReadonlyArray<[UsageGrouping, string]> = [
@@ -107,7 +107,7 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
       tableBody,
       ...(view.rows.length === 0
         ? [h('tr', null, h('td', { class: 'muted', attrs: { colspan: '4' } }, 'No usage recorded in this period.'))]
-        : view.rows.map((row) => h('tr', null, h('td', { title: row.key }, row.key), h('td', { class: 'num' }, formatCount(row.requests)), h('td', { class: 'num', title: formatCount(row.totalTokens) }, formatTokens(row.totalTokens)), h('td', { class: 'num' }, formatUsd(row.costUsd))))),
+        : view.rows.map((row) => h('tr', null, h('td', { title: row.key }, group === 'model' ? shortModel(row.key) : row.key), h('td', { class: 'num' }, formatCount(row.requests)), h('td', { class: 'num', title: formatCount(row.totalTokens) }, formatTokens(row.totalTokens)), h('td', { class: 'num' }, formatUsd(row.costUsd))))),
     );
     redraw();
   }
