@@ -138,8 +138,11 @@ export type { EditableSettings };
 export interface EventHandlers {
   state: (state: AppState) => void;
   requests: (batch: RequestBatch) => void;
-  /** The stream is down (server restarting, session gone); EventSource retries on its own. */
-  disconnected: () => void;
+  /**
+   * The stream is down. `retrying`: EventSource tries again by itself (server restarting); otherwise it
+   * gave up, as it does when the server refuses the session (a new server process has new sessions).
+   */
+  disconnected: (retrying: boolean) => void;
 }
 
 /** The live event stream; EventSource sends the cookie and reconnects by itself. */
@@ -147,6 +150,6 @@ export function connectEvents(handlers: EventHandlers): EventSource {
   const source = new EventSource(`${BASE}/events`);
   source.addEventListener('state', (event) => handlers.state(JSON.parse((event as MessageEvent<string>).data) as AppState));
   source.addEventListener('requests', (event) => handlers.requests(JSON.parse((event as MessageEvent<string>).data) as RequestBatch));
-  source.addEventListener('error', () => handlers.disconnected());
+  source.addEventListener('error', () => handlers.disconnected(source.readyState !== EventSource.CLOSED));
   return source;
 }

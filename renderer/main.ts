@@ -41,10 +41,11 @@ connectEvents({
     liveLog.apply(batch);
     if (batch.finished.length > 0 || batch.dropped > 0) usage.requestsFinished();
   },
-  disconnected: () => {
+  disconnected: (retrying) => {
     setup.serverLost();
     header.dataset.level = 'error';
-    header.textContent = 'Not connected: retrying… (reopen the window if this stays)';
+    header.textContent = retrying ? 'Not connected: retrying…' : 'Disconnected: open the window again from the app, or the link serve printed.';
+    header.title = header.textContent;
   },
 });
 

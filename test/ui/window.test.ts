@@ -309,6 +309,8 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
     await page.waitForSelector('#restart-box .card');
 
     await stopBridge(bridge);
+    await page.waitForFunction(() => /Not connected/.test(document.querySelector('#state')?.textContent ?? ''));
+    assert.equal(await page.getAttribute('#state', 'data-level'), 'error');
     bridge = await startBridge(home);
     // The old page's session ended with its server: the window opened through the new link replaces it.
     await ui.context.close();
