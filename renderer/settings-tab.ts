@@ -3,6 +3,11 @@ import { api, ControlApiError } from './api.ts';
 import { describeError, type UiContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
 
+/** The desktop app's preload exposes this (src/preload/index.ts); a browser has none. */
+function inDesktopApp(): boolean {
+  return 'bedrockBridgeDesktop' in window;
+}
+
 /** The sign-in sources and the fields of each, as sign-in.json / settings `auth` name them. */
 const SOURCES: ReadonlyArray<{ value: string; label: string; key?: string; fields: ReadonlyArray<{ name: string; label: string; placeholder: string; type?: string }> }> = [
   { value: 'default', label: 'AWS SDK default chain', fields: [] },
@@ -191,8 +196,9 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
   async function restart(restartRequired: readonly string[]): Promise<void> {
     const newPort = loaded?.port ?? 0;
     try {
-      // A new port is a new origin: take a one-time link first, then open it on the new port.
-      const link = restartRequired.includes('port') && newPort !== 0 ? await api.uiLink() : null;
+      // A new port is a new origin: take a one-time link first, then open it on the new port. The desktop
+      // app's main process moves its window itself (cookie for the new origin, reload).
+      const link = restartRequired.includes('port') && newPort !== 0 && !inDesktopApp() ? await api.uiLink() : null;
       await api.restart();
       restartBox.replaceChildren();
       message.className = 'small muted';
