@@ -77,8 +77,9 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
     await verification.waitForLoadState();
     assert.equal(verification.url(), `${emulator.url}/device?user_code=${code}`);
     await verification.fill('input[name="user"]', 'grace');
+    // The form's answer is a navigation: closing the tab while it is under way can hang, so the tab
+    // stays open (the browser closes with the suite).
     await verification.click('button[value="allow"]');
-    await verification.close();
 
     await page.waitForFunction(() => /Signed in as grace/.test(document.querySelector('#sign-in-detail')?.textContent ?? ''), undefined, { timeout: 30_000 });
     assert.equal(await page.$('#device-code'), null, 'the code is gone once used');
@@ -88,6 +89,7 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
       method: 'POST',
       headers: { authorization: `Bearer ${serve.apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+      signal: AbortSignal.timeout(30_000),
     });
     assert.equal(answer.status, 200, await answer.text());
     assert.deepEqual(ui.problems, []);
