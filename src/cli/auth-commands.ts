@@ -248,7 +248,7 @@ export async function runStatus(argv: string[], io: AuthCommandIo = defaultIo())
     const settings = await loadCredentialSettings(dataDir);
     if (!settings) {
       if (json) io.stdout(JSON.stringify({ signedIn: false, source: null }));
-      else io.stdout('Not configured: run `bedrock-bridge login`.');
+      else io.stdout('Not configured: no sign-in was set up with `bedrock-bridge login`; `serve` uses its --auth source (by default the AWS SDK\'s credential chain).');
       return 1;
     }
     vault = await vaultFor(io, settings, dataDir);
