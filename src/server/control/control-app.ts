@@ -164,7 +164,7 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
     if (token !== undefined) {
       const redeemed = sessions.redeem(token);
       if (!redeemed && !hasSession) {
-        return new Response('This link was already used or is not valid. Ask `bedrock-bridge serve` (or the app) for a new one.\n', {
+        return new Response('This link was already used or is not valid. In the app, open the window from the tray; headless, restart `bedrock-bridge serve`: it prints a new link.\n', {
           status: 401,
           headers: { 'content-type': 'text/plain; charset=utf-8', ...UI_SECURITY_HEADERS },
         });
