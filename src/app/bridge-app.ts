@@ -169,6 +169,8 @@ class Bridge implements BridgeAppHandle {
   #stopping: Promise<void> | null = null;
   #startError: unknown = null;
   #apiKeyGenerated = false;
+  /** A key generated without a store lives as long as this process: a restart() must not break the tools using it. */
+  #generatedApiKey: string | null = null;
   #signing: { abort: AbortController; prompt: Promise<PendingSignIn> } | null = null;
   #onPrompt: ((pending: PendingSignIn) => void) | null = null;
   #syncNoticeSent = false;
@@ -511,8 +513,9 @@ class Bridge implements BridgeAppHandle {
       this.#apiKeyGenerated = false;
       return stored;
     }
-    const apiKey = generateApiKey();
+    const apiKey = this.#generatedApiKey ?? generateApiKey();
     this.#apiKeyGenerated = this.#options.apiKeyStore === undefined;
+    if (this.#apiKeyGenerated) this.#generatedApiKey = apiKey;
     await this.#options.apiKeyStore?.save(apiKey);
     return apiKey;
   }
