@@ -191,6 +191,9 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
   });
   let shownCode: string | null = null;
   let serving = false;
+  // Set once the banner is out; a stop after it (the window's "Restart now") makes the next serving state news.
+  let announcedUrl: string | null = null;
+  let stoppedSinceBanner = false;
   app.onStateChange((state) => {
     if (state.status === 'signing-in' && state.signIn && state.signIn.userCode !== shownCode) {
       shownCode = state.signIn.userCode;
@@ -200,6 +203,17 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
     }
     if (state.status === 'needs-sign-in' && serving) {
       io.stderr('Your sign-in has ended: requests answer 401 until you sign in again (`bedrock-bridge login`, or the window); no restart needed.');
+    }
+    if (state.status === 'stopped' && announcedUrl) stoppedSinceBanner = true;
+    if (state.status === 'serving' && stoppedSinceBanner && announcedUrl && state.baseUrl) {
+      const moved = state.baseUrl === announcedUrl ? '' : ` (was ${announcedUrl}: point your tools at the new address; the API key is unchanged)`;
+      io.stdout(`Restarted from the window: Base URL ${state.baseUrl}${moved}.`);
+      announcedUrl = state.baseUrl;
+      stoppedSinceBanner = false;
+    }
+    if ((state.status === 'port-in-use' || state.status === 'error') && stoppedSinceBanner) {
+      io.stderr(`Restart from the window failed: ${state.message}`);
+      stoppedSinceBanner = false;
     }
     serving = state.status === 'serving';
   });
@@ -230,6 +244,7 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
   if (existsSync(settingsStore.path)) io.stdout(`  Settings:    ${settingsStore.path}`);
   io.stdout(`  Window:      ${app.uiLink()}  (one-time link: opens the window in your browser)`);
   io.stdout('Press Ctrl+C to stop.');
+  announcedUrl = gateway.url;
   return handle;
 }
 

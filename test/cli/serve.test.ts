@@ -112,6 +112,30 @@ describe('bedrock-bridge serve', () => {
     }
   });
 
+  it('a restart from the window keeps the generated key and prints the new base URL', async () => {
+    const started = await startServe(['--emulator', '--port', '0'], cleanEnv(join(home, 'restart')));
+    children.push(started.child);
+    const link = /Window:\s+(\S+)/.exec(started.output())![1]!;
+    const origin = new URL(link).origin;
+    const exchange = await fetch(link, { redirect: 'manual' });
+    assert.equal(exchange.status, 303);
+    const cookie = exchange.headers.get('set-cookie')!.split(';')[0]!;
+    const restart = await fetch(`${origin}/control/v1/restart`, { method: 'POST', headers: { cookie, 'x-bedrock-bridge': '1' } });
+    assert.equal(restart.status, 202, await restart.text());
+
+    const deadline = Date.now() + 15_000;
+    let announced: RegExpExecArray | null = null;
+    while (!(announced = /Restarted from the window: Base URL (http:\/\/\S+\/v1)/.exec(started.output())) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(announced, `serve says where it serves now:\n${started.output()}`);
+    const response = await postChat(announced[1]!, started.apiKey, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
+    assert.equal(response.status, 200, 'the key printed at start still works after the restart');
+
+    started.child.kill('SIGTERM');
+    assert.equal(await started.exit, 0);
+  });
+
   it('prints help and rejects unknown flags', async () => {
     const help = await runCli(['serve', '--help'], cleanEnv(home));
     assert.equal(help.code, 0);
