@@ -339,9 +339,10 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
       await Promise.all([page.waitForURL(`http://127.0.0.1:${port}/ui/**`, { timeout: 30_000 }), page.click('#restart')]);
       await page.waitForSelector('#state[data-level="ok"]', { timeout: 30_000 });
       assert.match((await page.textContent('#state')) ?? '', new RegExp(`:${port}/v1`));
-      // The key as the window shows it now (headless, a generated key is made anew at each start).
+      // The key as the window shows it now: the one serve printed (a generated key lasts as long as the process).
       const connection = await page.evaluate(async () => (await fetch('/control/v1/connection')).json() as Promise<{ baseUrl: string; apiKey: string }>);
       assert.equal(connection.baseUrl, `http://127.0.0.1:${port}/v1`);
+      assert.equal(connection.apiKey, serve.apiKey);
       const answer = await postChat(connection.baseUrl, connection.apiKey, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
       assert.equal(answer.status, 200);
       assert.deepEqual(moved.problems, []);
