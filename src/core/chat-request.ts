@@ -70,17 +70,18 @@ export function decodeDataUri(url: string, param: string): { format: ImageFormat
   return { format, bytes };
 }
 
-function cachePoint(control: CacheControl): ContentBlock.CachePointMember {
+export function cachePoint(control: CacheControl): ContentBlock.CachePointMember {
   return { cachePoint: control.ttl ? { type: 'default', ttl: control.ttl } : { type: 'default' } };
 }
 
-interface PendingImage {
+export interface PendingImage {
   block: ContentBlock.ImageMember;
   url: string;
   param: string;
 }
 
-interface Builder {
+/** A conversation being translated: Converse system blocks and turns, and what later steps need to know. */
+export interface ConverseBuilder {
   system: SystemContentBlock[];
   turns: Message[];
   images: PendingImage[];
@@ -90,7 +91,7 @@ interface Builder {
   toolNames: Map<string, string>;
 }
 
-function pushBlocks(builder: Builder, role: 'user' | 'assistant', blocks: ContentBlock[]): void {
+export function pushBlocks(builder: ConverseBuilder, role: 'user' | 'assistant', blocks: ContentBlock[]): void {
   if (blocks.length === 0) return;
   const last = builder.turns[builder.turns.length - 1];
   if (last && last.role === role) {
@@ -100,7 +101,7 @@ function pushBlocks(builder: Builder, role: 'user' | 'assistant', blocks: Conten
   }
 }
 
-function systemBlocks(builder: Builder, message: Extract<ChatMessage, { role: 'system' | 'developer' }>): void {
+function systemBlocks(builder: ConverseBuilder, message: Extract<ChatMessage, { role: 'system' | 'developer' }>): void {
   const content = message.content;
   if (typeof content === 'string') {
     if (!BLANK.test(content)) builder.system.push({ text: content });
@@ -113,7 +114,7 @@ function systemBlocks(builder: Builder, message: Extract<ChatMessage, { role: 's
   if (message.cache_control && builder.caching) builder.system.push(cachePoint(message.cache_control) as SystemContentBlock);
 }
 
-function userBlocks(builder: Builder, message: Extract<ChatMessage, { role: 'user' }>, index: number): ContentBlock[] {
+function userBlocks(builder: ConverseBuilder, message: Extract<ChatMessage, { role: 'user' }>, index: number): ContentBlock[] {
   const content = message.content;
   const blocks: ContentBlock[] = [];
   if (typeof content === 'string') {
@@ -144,7 +145,7 @@ function userBlocks(builder: Builder, message: Extract<ChatMessage, { role: 'use
   return blocks;
 }
 
-function assistantBlocks(builder: Builder, message: Extract<ChatMessage, { role: 'assistant' }>, index: number): ContentBlock[] {
+function assistantBlocks(builder: ConverseBuilder, message: Extract<ChatMessage, { role: 'assistant' }>, index: number): ContentBlock[] {
   const blocks: ContentBlock[] = [];
   const content = message.content;
   if (typeof content === 'string') {
@@ -183,7 +184,7 @@ function assistantBlocks(builder: Builder, message: Extract<ChatMessage, { role:
   return blocks;
 }
 
-function toolBlocks(builder: Builder, message: Extract<ChatMessage, { role: 'tool' }>): ContentBlock[] {
+function toolBlocks(builder: ConverseBuilder, message: Extract<ChatMessage, { role: 'tool' }>): ContentBlock[] {
   const content = message.content;
   let text: string;
   let control: CacheControl | null | undefined = message.cache_control;
@@ -356,20 +357,18 @@ function structuredToolName(preferred: string | undefined, taken: Set<string>): 
   return name;
 }
 
+/** A new, empty conversation for a model with these traits. */
+export function newConverseBuilder(traits: ModelTraits): ConverseBuilder {
+  return { system: [], turns: [], images: [], caching: traits.supportsPromptCache, hasToolBlocks: false, toolNames: new Map() };
+}
+
 /**
  * `traitsModelId`: the model whose traits apply, when `modelId` does not name it (an application
  * inference profile's ARN is opaque; the caller looks up the model behind it).
  */
 export async function buildConverseRequest(request: ChatCompletionRequest, modelId: string, resolveImage: ImageResolver, traitsModelId = modelId): Promise<ConversePlan> {
   const traits: ModelTraits = modelTraits(traitsModelId);
-  const builder: Builder = {
-    system: [],
-    turns: [],
-    images: [],
-    caching: traits.supportsPromptCache,
-    hasToolBlocks: false,
-    toolNames: new Map(),
-  };
+  const builder = newConverseBuilder(traits);
 
   const messages = request.messages;
   for (let i = 0; i < messages.length; i++) {
@@ -390,13 +389,115 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
         break;
     }
   }
+  const choice = request.tool_choice ?? null;
+  const format = request.response_format;
+  return finishConverseRequest(builder, {
+    modelId,
+    traits,
+    tools: (request.tools ?? []).map((tool) => ({ ...tool.function, cacheControl: tool.cache_control })),
+    toolChoice: choice === null || typeof choice === 'string' ? choice : { name: choice.function.name },
+    effort: request.reasoning_effort ?? null,
+    topK: request.top_k ?? undefined,
+    format: !format ? null : format.type === 'json_schema' ? { type: 'json_schema', ...format.json_schema } : { type: format.type },
+    maxTokens: request.max_completion_tokens ?? request.max_tokens ?? undefined,
+    temperature: request.temperature ?? undefined,
+    topP: request.top_p ?? undefined,
+    stop: request.stop,
+    parallelToolCalls: request.parallel_tool_calls,
+    params: CHAT_PARAMS,
+  }, resolveImage);
+}
+
+/** A function tool the model may call, whichever API declared it. */
+export interface ToolDefinition {
+  name: string;
+  description?: string | null | undefined;
+  parameters?: Record<string, unknown> | null | undefined;
+  strict?: boolean | null | undefined;
+  cacheControl?: CacheControl | null | undefined;
+}
+
+/** tool_choice in either API: none, auto, required, or one named tool. */
+export type ToolChoiceSpec = 'none' | 'auto' | 'required' | { name: string } | null;
+
+/** response_format (Chat Completions) / text.format (Responses). */
+export interface OutputFormatSpec {
+  type: 'text' | 'json_object' | 'json_schema';
+  name?: string | undefined;
+  description?: string | null | undefined;
+  schema?: Record<string, unknown> | null | undefined;
+  strict?: boolean | null | undefined;
+}
+
+/** How the calling API names its fields, for error messages. */
+export interface RequestParamNames {
+  messages: string;
+  toolChoice: string;
+  reasoning: string;
+  format: string;
+}
+
+const CHAT_PARAMS: RequestParamNames = { messages: 'messages', toolChoice: 'tool_choice', reasoning: 'reasoning_effort', format: 'response_format' };
+
+/** Everything of a request besides its conversation, in the terms both OpenAI APIs share. */
+export interface ConverseRequestSpec {
+  modelId: string;
+  traits: ModelTraits;
+  tools: readonly ToolDefinition[];
+  toolChoice: ToolChoiceSpec;
+  effort: string | null;
+  topK?: number | undefined;
+  format: OutputFormatSpec | null;
+  /** Absent: the model's default (Chat Completions) unless `maxTokensDefault` says otherwise. */
+  maxTokens?: number | undefined;
+  /** `model-limit`: with no maxTokens, ask for the model's whole output limit where known (Responses). */
+  maxTokensDefault?: 'model-default' | 'model-limit';
+  temperature?: number | undefined;
+  topP?: number | undefined;
+  stop?: string | string[] | null | undefined;
+  parallelToolCalls?: boolean | null | undefined;
+  params: RequestParamNames;
+}
+
+/** Converse requires alternation: drops turns left empty and merges the neighbours that then meet. */
+function compactTurns(turns: Message[]): void {
+  let out = 0;
+  for (const turn of turns) {
+    if (turn.content!.length === 0) continue;
+    const previous = out > 0 ? turns[out - 1] : undefined;
+    if (previous && previous.role === turn.role) previous.content!.push(...turn.content!);
+    else turns[out++] = turn;
+  }
+  turns.length = out;
+}
+
+/** Thinking blocks restored from history are sent only when thinking is on for this request. */
+function dropReasoningBlocks(turns: Message[]): void {
+  let dropped = false;
+  for (const turn of turns) {
+    const content = turn.content!;
+    const kept = content.filter((block) => !block.reasoningContent);
+    if (kept.length !== content.length) {
+      turn.content = kept;
+      dropped = true;
+    }
+  }
+  if (dropped) compactTurns(turns);
+}
+
+/**
+ * The API-independent part of a Converse request: tool history pairing, tools and tool_choice,
+ * reasoning, structured output, caching limits, images and inference configuration.
+ */
+export async function finishConverseRequest(builder: ConverseBuilder, spec: ConverseRequestSpec, resolveImage: ImageResolver): Promise<ConversePlan> {
+  const { modelId, traits, params } = spec;
   const turns = builder.turns;
   let system = builder.system;
 
   if (turns.length === 0) {
     // Only system/developer messages: Converse needs a user turn, so the instructions become it.
     const text = system.filter((b) => b.text !== undefined).map((b) => b.text).join('\n\n');
-    if (text === '') throw invalidRequest('The messages contain no text.', 'messages');
+    if (text === '') throw invalidRequest('The messages contain no text.', params.messages);
     turns.push({ role: 'user', content: [{ text }] });
     system = [];
   } else if (turns[0]!.role === 'assistant') {
@@ -408,20 +509,20 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
   }
 
   // --- tools and tool_choice ---
-  const userTools = request.tools ?? [];
-  const choice = request.tool_choice ?? null;
+  const userTools = spec.tools;
+  const choice = spec.toolChoice;
   const offered = choice === 'none' ? [] : userTools;
   const toolNames = new Set<string>();
-  for (const tool of userTools) toolNames.add(tool.function.name);
-  if (choice !== null && typeof choice === 'object' && !toolNames.has(choice.function.name)) {
-    throw invalidRequest(`tool_choice names the function '${choice.function.name}', which is not among the tools.`, 'tool_choice');
+  for (const tool of userTools) toolNames.add(tool.name);
+  if (choice !== null && typeof choice === 'object' && !toolNames.has(choice.name)) {
+    throw invalidRequest(`${params.toolChoice} names the function '${choice.name}', which is not among the tools.`, params.toolChoice);
   }
   if (choice === 'required' && userTools.length === 0) {
-    throw invalidRequest("tool_choice 'required' needs at least one tool in 'tools'.", 'tool_choice');
+    throw invalidRequest(`${params.toolChoice} 'required' needs at least one tool in 'tools'.`, params.toolChoice);
   }
 
   // --- reasoning ---
-  const effort = request.reasoning_effort;
+  const effort = spec.effort;
   let thinkingBudget = 0;
   const additional: Record<string, unknown> = {};
   if (effort && effort !== 'none') {
@@ -430,17 +531,18 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
     } else if (traits.reasoning === 'reasoning-effort') {
       additional.reasoning_effort = effort === 'minimal' ? 'low' : effort === 'xhigh' ? 'high' : effort;
     } else if (traits.reasoning === null) {
-      throw invalidRequest(`reasoning_effort is not supported for the model '${modelId}'.`, 'reasoning_effort', 'unsupported_parameter');
+      throw invalidRequest(`${params.reasoning} is not supported for the model '${modelId}'.`, params.reasoning, 'unsupported_parameter');
     }
   }
-  const topK = request.top_k ?? undefined;
+  const topK = spec.topK;
   if (topK !== undefined && !traits.anthropic) {
     // Converse has no topK; only Claude is known to take it as an additional field.
     throw invalidRequest(`top_k is not supported for the model '${modelId}'; only Anthropic Claude models take it.`, 'top_k', 'unsupported_parameter');
   }
   if (thinkingBudget > 0) {
-    // Claude requires the last assistant turn of a tool loop to start with its signed thinking block,
-    // which OpenAI clients do not send back. Thinking is skipped for such a continuation request.
+    // Claude requires the last assistant turn of a tool loop to start with its signed thinking block.
+    // Chat Completions clients never send it back (Responses clients may, as a reasoning item):
+    // without it, thinking is skipped for such a continuation request.
     let lastAssistant: Message | undefined;
     for (let i = turns.length - 1; i >= 0; i--) {
       if (turns[i]!.role === 'assistant') {
@@ -448,13 +550,14 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
         break;
       }
     }
-    if (lastAssistant && lastAssistant.content!.some((b) => b.toolUse)) thinkingBudget = 0;
+    if (lastAssistant && lastAssistant.content!.some((b) => b.toolUse) && !lastAssistant.content![0]!.reasoningContent) thinkingBudget = 0;
   }
   const thinking = thinkingBudget > 0;
+  if (!thinking) dropReasoningBlocks(turns);
   if (thinking && (choice === 'required' || (choice !== null && typeof choice === 'object'))) {
     throw invalidRequest(
-      "reasoning_effort cannot be combined with tool_choice 'required' or a named function on Claude: extended thinking does not allow forced tool use.",
-      'tool_choice',
+      `${params.reasoning} cannot be combined with ${params.toolChoice} 'required' or a named function on Claude: extended thinking does not allow forced tool use.`,
+      params.toolChoice,
     );
   }
 
@@ -462,25 +565,25 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
   let outputConfig: OutputConfig | undefined;
   let structuredTool: Tool | null = null;
   let structuredName: string | null = null;
-  const format = request.response_format;
+  const format = spec.format;
   const forcedByClient = choice === 'required' || (choice !== null && typeof choice === 'object');
   if (format && format.type !== 'text') {
-    const schema = format.type === 'json_schema' ? format.json_schema.schema : undefined;
-    if (format.type === 'json_schema' && traits.supportsNativeStructuredOutput && format.json_schema.strict === true && schema) {
-      const jsonSchema: { schema: string; name?: string; description?: string } = { schema: JSON.stringify(schema), name: format.json_schema.name };
-      if (format.json_schema.description) jsonSchema.description = format.json_schema.description;
+    const schema = format.type === 'json_schema' ? format.schema : undefined;
+    if (format.type === 'json_schema' && traits.supportsNativeStructuredOutput && format.strict === true && schema) {
+      const jsonSchema: { schema: string; name?: string; description?: string } = { schema: JSON.stringify(schema), name: format.name };
+      if (format.description) jsonSchema.description = format.description;
       outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
     } else if (!forcedByClient) {
       if (thinking) {
         throw invalidRequest(
-          'response_format with reasoning_effort needs native structured output (a json_schema with strict: true on Claude 4.1 or newer); ' +
+          `${params.format} with ${params.reasoning} needs native structured output (a json_schema with strict: true on Claude 4.1 or newer); ` +
             'this model would need a forced tool call, which extended thinking does not allow.',
-          'response_format',
+          params.format,
         );
       }
-      structuredName = structuredToolName(format.type === 'json_schema' ? format.json_schema.name : undefined, toolNames);
+      structuredName = structuredToolName(format.type === 'json_schema' ? format.name : undefined, toolNames);
       const description =
-        (format.type === 'json_schema' && format.json_schema.description ? `${format.json_schema.description}\n\n` : '') +
+        (format.type === 'json_schema' && format.description ? `${format.description}\n\n` : '') +
         'Give your final answer by calling this tool with it as the input. Always call this tool to answer.';
       structuredTool = {
         toolSpec: {
@@ -498,8 +601,7 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
   let toolChoice: ToolChoice | undefined;
   if (offered.length > 0 || structuredTool) {
     tools = [];
-    for (const tool of offered) {
-      const fn = tool.function;
+    for (const fn of offered) {
       const spec: { name: string; description?: string; inputSchema: { json: Record<string, never> }; strict?: boolean } = {
         name: fn.name,
         inputSchema: { json: (fn.parameters ?? { type: 'object', properties: {} }) as Record<string, never> },
@@ -507,7 +609,7 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
       if (fn.description) spec.description = fn.description;
       if (fn.strict === true && traits.supportsNativeStructuredOutput) spec.strict = true;
       tools.push({ toolSpec: spec });
-      if (tool.cache_control && builder.caching) tools.push({ cachePoint: tool.cache_control.ttl ? { type: 'default', ttl: tool.cache_control.ttl } : { type: 'default' } });
+      if (fn.cacheControl && builder.caching) tools.push({ cachePoint: fn.cacheControl.ttl ? { type: 'default', ttl: fn.cacheControl.ttl } : { type: 'default' } });
     }
     if (structuredTool) {
       tools.push(structuredTool);
@@ -515,7 +617,7 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
     } else if (choice === 'required') {
       toolChoice = { any: {} };
     } else if (choice !== null && typeof choice === 'object') {
-      toolChoice = { tool: { name: choice.function.name } };
+      toolChoice = { tool: { name: choice.name } };
     } else if (choice === 'auto') {
       toolChoice = { auto: {} };
     }
@@ -539,9 +641,9 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
 
   // --- inference configuration ---
   const inference: InferenceConfiguration = {};
-  let maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-  let temperature = request.temperature ?? undefined;
-  let topP = request.top_p ?? undefined;
+  let maxTokens = spec.maxTokens;
+  let temperature = spec.temperature;
+  let topP = spec.topP;
   if (temperature !== undefined && traits.anthropic && temperature > 1) temperature = 1; // OpenAI allows 0-2, Claude 0-1
   if (temperature !== undefined && topP !== undefined && traits.rejectsTemperatureWithTopP) {
     // Claude 4.1+ answer 400 to both; temperature is the knob users (and editors) actually set.
@@ -566,10 +668,11 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
   } else if (topK !== undefined) {
     additional.top_k = topK;
   }
+  if (maxTokens === undefined && spec.maxTokensDefault === 'model-limit' && traits.maxOutputTokens !== null) maxTokens = traits.maxOutputTokens;
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
   if (temperature !== undefined) inference.temperature = temperature;
   if (topP !== undefined) inference.topP = topP;
-  const stop = request.stop;
+  const stop = spec.stop;
   if (stop != null) {
     const sequences = (typeof stop === 'string' ? [stop] : stop).filter((s) => s.length > 0);
     if (sequences.length > 0) inference.stopSequences = sequences;
@@ -590,7 +693,7 @@ export async function buildConverseRequest(request: ChatCompletionRequest, model
   return {
     input,
     structuredOutputTool: structuredName,
-    singleToolCall: request.parallel_tool_calls === false,
+    singleToolCall: spec.parallelToolCalls === false,
     thinking,
   };
 }
