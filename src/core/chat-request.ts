@@ -448,7 +448,7 @@ export interface ConverseRequestSpec {
   effort: string | null;
   topK?: number | undefined;
   format: OutputFormatSpec | null;
-  /** Absent: the model's default (Chat Completions) unless `maxTokensDefault` says otherwise. */
+  /** Absent: Bedrock's default for the model, unless `maxTokensDefault` says otherwise. */
   maxTokens?: number | undefined;
   /** `model-limit`: with no maxTokens, ask for the model's whole output limit where known (Responses). */
   maxTokensDefault?: 'model-default' | 'model-limit';
@@ -641,7 +641,9 @@ export async function finishConverseRequest(builder: ConverseBuilder, spec: Conv
 
   // --- inference configuration ---
   const inference: InferenceConfiguration = {};
-  let maxTokens = spec.maxTokens;
+  // A Responses client that sets no limit (Codex never does) gets the model's whole output limit.
+  const limitByDefault = spec.maxTokens === undefined && spec.maxTokensDefault === 'model-limit' && traits.maxOutputTokens !== null;
+  let maxTokens = limitByDefault ? traits.maxOutputTokens! : spec.maxTokens;
   let temperature = spec.temperature;
   let topP = spec.topP;
   if (temperature !== undefined && traits.anthropic && temperature > 1) temperature = 1; // OpenAI allows 0-2, Claude 0-1
@@ -654,7 +656,7 @@ export async function finishConverseRequest(builder: ConverseBuilder, spec: Conv
     temperature = undefined;
     topP = undefined;
     if (maxTokens === undefined || maxTokens <= thinkingBudget) {
-      const answerTokens = maxTokens ?? THINKING_ANSWER_TOKENS;
+      const answerTokens = limitByDefault ? THINKING_ANSWER_TOKENS : (maxTokens ?? THINKING_ANSWER_TOKENS);
       maxTokens = thinkingBudget + answerTokens;
       const limit = traits.maxOutputTokens;
       if (limit !== null && maxTokens > limit) {
@@ -668,7 +670,6 @@ export async function finishConverseRequest(builder: ConverseBuilder, spec: Conv
   } else if (topK !== undefined) {
     additional.top_k = topK;
   }
-  if (maxTokens === undefined && spec.maxTokensDefault === 'model-limit' && traits.maxOutputTokens !== null) maxTokens = traits.maxOutputTokens;
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
   if (temperature !== undefined) inference.temperature = temperature;
   if (topP !== undefined) inference.topP = topP;

@@ -61,6 +61,19 @@ const STREAM_EXCEPTIONS: Record<string, string> = {
   serviceUnavailableException: 'ServiceUnavailableException',
 };
 
+/**
+ * In-stream exception events (which the SDK normally throws itself) are thrown as OpenAIError; other
+ * events pass.
+ */
+export function throwStreamException(event: ConverseStreamOutput): void {
+  for (const key in STREAM_EXCEPTIONS) {
+    const exception = (event as unknown as Record<string, { message?: string } | undefined>)[key];
+    if (exception) {
+      throw fromBedrockError({ name: STREAM_EXCEPTIONS[key], message: exception.message ?? STREAM_EXCEPTIONS[key] });
+    }
+  }
+}
+
 export class ChatStreamTranslator {
   readonly #plan: ConversePlan;
   readonly #id: string;
@@ -197,12 +210,7 @@ export class ChatStreamTranslator {
       this.#usage = tokenUsageOf(event.metadata.usage);
       return [];
     }
-    for (const key in STREAM_EXCEPTIONS) {
-      const exception = (event as unknown as Record<string, { message?: string } | undefined>)[key];
-      if (exception) {
-        throw fromBedrockError({ name: STREAM_EXCEPTIONS[key], message: exception.message ?? STREAM_EXCEPTIONS[key] });
-      }
-    }
+    throwStreamException(event);
     return [];
   }
 

@@ -249,7 +249,8 @@ function describe(issue: Issue, path: PropertyKey[], body: unknown): string {
   return `Invalid value for '${param}': ${issue.message}`;
 }
 
-function zodToOpenAIError(error: z.ZodError, body: unknown): OpenAIError {
+/** The first problem zod found, as a 400 naming the field. */
+export function zodToOpenAIError(error: z.ZodError, body: unknown): OpenAIError {
   const first = error.issues[0] as unknown as Issue | undefined;
   if (!first) return invalidRequest('Invalid request body');
   if (first.code === 'unrecognized_keys' && first.keys && first.keys.length > 0) {
@@ -268,7 +269,7 @@ function zodToOpenAIError(error: z.ZodError, body: unknown): OpenAIError {
   return invalidRequest(describe(issue, fieldPath, body), formatParam(fieldPath));
 }
 
-function unsupported(param: string, message: string): OpenAIError {
+export function unsupported(param: string, message: string): OpenAIError {
   return invalidRequest(message, param, 'unsupported_parameter');
 }
 
@@ -284,7 +285,7 @@ const REJECTED_UNLESS_NULL = {
 } as const satisfies Partial<Record<keyof ChatCompletionRequest, string>>;
 
 /** What Bedrock's on-demand invocation gives anyway; other tiers are billed differently (see docs). */
-const ACCEPTED_SERVICE_TIERS = new Set(['auto', 'default']);
+export const ACCEPTED_SERVICE_TIERS = new Set(['auto', 'default']);
 
 function checkUnsupported(request: ChatCompletionRequest): void {
   if (request.n != null && request.n > 1) throw unsupported('n', 'n > 1 is not supported by Bedrock; request one choice at a time.');

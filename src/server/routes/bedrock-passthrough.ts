@@ -17,7 +17,7 @@ import { dialectErrorResponse } from '../dialect.ts';
 import { drained, type DrainableResponse } from '../drain.ts';
 import { awsErrorTypeOf, isRelayedRequestHeader, readRawBody, relayRaw, type RawOutput, type RelayedCommand } from '../raw-relay.ts';
 import type { RequestLog, RequestLogVariables } from '../request-log.ts';
-import { CLIENT_CLOSED, streamErrorType } from './chat.ts';
+import { CLIENT_CLOSED, streamErrorType } from '../converse-sse.ts';
 import { resolveRequestModel, type EffectiveModelOf } from './model-resolution.ts';
 import { tokenCountHeader } from './raw-response.ts';
 
