@@ -14,6 +14,8 @@ export const EMBEDDINGS_ROUTE = '/v1/embeddings';
 export const MESSAGES_ROUTE = '/v1/messages';
 /** Free on Bedrock (CountTokens), so not an inference route: nothing to record in the ledger. */
 export const COUNT_TOKENS_ROUTE = '/v1/messages/count_tokens';
+/** POST creates a response; the stored ones live under `/v1/responses/{id}` (not inference). */
+export const RESPONSES_ROUTE = '/v1/responses';
 
 /**
  * The Bedrock Runtime operations the bridge relays as they are (the Bedrock-native passthrough), by
@@ -39,7 +41,7 @@ const BEDROCK_NATIVE_INFERENCE = new Set(BEDROCK_NATIVE_OPERATIONS.filter((opera
 
 /** The routes that call a model: the usage ledger records their requests, whatever the outcome. */
 export function isInferenceRoute(route: string): boolean {
-  return route === CHAT_ROUTE || route === EMBEDDINGS_ROUTE || route === MESSAGES_ROUTE || BEDROCK_NATIVE_INFERENCE.has(route);
+  return route === CHAT_ROUTE || route === EMBEDDINGS_ROUTE || route === MESSAGES_ROUTE || route === RESPONSES_ROUTE || BEDROCK_NATIVE_INFERENCE.has(route);
 }
 
 /**

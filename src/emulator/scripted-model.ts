@@ -73,6 +73,8 @@ function words(text: string): string[] {
 interface Markers {
   tool?: string | true;
   tools?: number;
+  /** [[tool-input:BASE64URL]]: the tool call's input, JSON encoded as base64url, instead of a schema example. */
+  toolInput?: unknown;
   reasoning?: boolean;
   slowMs?: number;
   chunks?: number;
@@ -107,6 +109,13 @@ function parseMarkers(text: string): { markers: Markers; clean: string } {
         break;
       case 'tools':
         markers.tools = Math.max(1, Math.min(16, Number.parseInt(arg ?? '2', 10) || 2));
+        break;
+      case 'tool-input':
+        try {
+          markers.toolInput = JSON.parse(Buffer.from(arg ?? '', 'base64url').toString('utf8'));
+        } catch {
+          throw validationError('[[tool-input:…]] must carry base64url-encoded JSON.');
+        }
         break;
       case 'reasoning':
         markers.reasoning = true;
@@ -259,7 +268,14 @@ export function validateConverseRequest(body: Json, model: EmulatedModel): void 
         case 'cachePoint':
           cachePoints++;
           break;
-        case 'reasoningContent':
+        case 'reasoningContent': {
+          // Claude checks the signature of thinking given back to it; ours is the text's SHA-256.
+          const thought = block.reasoningContent.reasoningText;
+          if (thought && thought.signature !== thinkingSignature(String(thought.text ?? ''))) {
+            throw validationError(`The model returned the following errors: messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
+          }
+          break;
+        }
         case 'document':
         case 'video':
         case 'guardContent':
@@ -566,7 +582,8 @@ export function buildConverseReply(body: Json, context: ScriptContext, stream: b
     const seed = `${context.modelId}|${messages.length}|${userText}`;
     toolCalls.forEach((tool, i) => {
       const schema = tool.toolSpec.inputSchema?.json ?? {};
-      blocks.push({ type: 'toolUse', toolUseId: toolUseId(seed, i), name: tool.toolSpec.name, input: withScriptedArgs(exampleForSchema(schema) ?? {}, markers.args) });
+      const input = markers.toolInput !== undefined ? markers.toolInput : withScriptedArgs(exampleForSchema(schema) ?? {}, markers.args);
+      blocks.push({ type: 'toolUse', toolUseId: toolUseId(seed, i), name: tool.toolSpec.name, input });
     });
     stopReason = 'tool_use';
   } else if (textFormat !== undefined) {

@@ -5,7 +5,7 @@ import type { ImageResolver } from '../core/chat-request.ts';
 import { printable } from '../core/client-text.ts';
 import { messageOf } from '../core/error-message.ts';
 import type { ModelMapping } from '../core/model-catalog.ts';
-import { CHAT_ROUTE, COUNT_TOKENS_ROUTE, EMBEDDINGS_ROUTE, MESSAGES_ROUTE, RequestEventBus } from '../core/request-events.ts';
+import { CHAT_ROUTE, COUNT_TOKENS_ROUTE, EMBEDDINGS_ROUTE, MESSAGES_ROUTE, RequestEventBus, RESPONSES_ROUTE } from '../core/request-events.ts';
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_TIMEOUT_MS, DEFAULT_MODEL_CACHE_SECONDS } from '../core/settings.ts';
 import { dialectErrorMiddleware } from './dialect.ts';
 import { errorResponse } from './error-response.ts';
@@ -22,6 +22,8 @@ import { BEDROCK_NATIVE_PATH_PATTERN, bedrockPassthroughHandler } from './routes
 import { chatCompletionsHandler } from './routes/chat.ts';
 import { embeddingsHandler } from './routes/embeddings.ts';
 import { messagesHandlers } from './routes/messages.ts';
+import { ResponseStore } from './response-store.ts';
+import { createResponseHandler, deleteResponseHandler, inputItemsHandler, retrieveResponseHandler } from './routes/responses.ts';
 import { listModelsHandler, retrieveModelHandler } from './routes/models.ts';
 
 export interface GatewayAppOptions {
@@ -48,6 +50,11 @@ export interface GatewayAppOptions {
   modelCacheMs?: number;
   /** Bedrock calls in flight at once for one embeddings request (default 8). */
   embeddingConcurrency?: number;
+  /**
+   * Where stored responses (Responses API `store`, `previous_response_id`) live; its owner closes it.
+   * Default: in memory, for this app's lifetime.
+   */
+  responseStore?: ResponseStore;
   /** Told once per run of control-plane failures; default: one warning line on stderr. */
   onModelCatalogError?: (error: unknown) => void;
   /** A /v1/messages stream silent this long gets an `event: ping` (default 10 000 ms). */
@@ -109,6 +116,11 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
 
   const common = { runtime: options.runtime, models, effectiveModelOf: (modelId: string) => modelList.effectiveModelOf(modelId) };
   app.post(CHAT_ROUTE, chatCompletionsHandler({ ...common, resolveImage }));
+  const store = options.responseStore ?? new ResponseStore();
+  app.post(RESPONSES_ROUTE, createResponseHandler({ ...common, resolveImage, store }));
+  app.get(`${RESPONSES_ROUTE}/:id`, retrieveResponseHandler(store));
+  app.delete(`${RESPONSES_ROUTE}/:id`, deleteResponseHandler(store));
+  app.get(`${RESPONSES_ROUTE}/:id/input_items`, inputItemsHandler(store));
   app.post(EMBEDDINGS_ROUTE, embeddingsHandler({ ...common, concurrency: options.embeddingConcurrency ?? 8 }));
   const messages = messagesHandlers({ ...common, pingIntervalMs: options.messagesPingIntervalMs ?? DEFAULT_MESSAGES_PING_MS });
   app.post(MESSAGES_ROUTE, messages.messages);
@@ -123,7 +135,7 @@ export function createGatewayApp(options: GatewayAppOptions): GatewayApp {
   app.get('/foundation-models/:id', controlPlane.getFoundationModel);
 
   app.notFound((c) =>
-    errorResponse(404, `Unknown endpoint ${c.req.method} ${c.req.path}. Bedrock Bridge serves /v1/chat/completions, /v1/embeddings, /v1/messages, /v1/models and the Bedrock Runtime API under /model/{modelId}/.`, 'invalid_request_error', 'unknown_url'),
+    errorResponse(404, `Unknown endpoint ${c.req.method} ${c.req.path}. Bedrock Bridge serves /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/messages, /v1/models and the Bedrock Runtime API under /model/{modelId}/.`, 'invalid_request_error', 'unknown_url'),
   );
   app.onError((error) => {
     console.error(`bedrock-bridge: unhandled error: ${printable(messageOf(error), 1000)}`);
