@@ -25,6 +25,7 @@ import { createControlApp, type ControlApp } from '../server/control/control-app
 import { RequestBatcher } from '../server/control/live-events.ts';
 import { UI_COOKIE_NAME, UiSessions } from '../server/control/ui-session.ts';
 import { formatHostForUrl, generateApiKey, startGateway, type RunningGateway } from '../server/gateway.ts';
+import { ResponseStore } from '../server/response-store.ts';
 import type { UsagePipeline } from '../usage/index.ts';
 import { followSignIn } from '../usage/follow-sign-in.ts';
 import { EMULATOR_LEDGER_DIRECTORY } from '../usage/ledger.ts';
@@ -127,6 +128,8 @@ interface Running {
   gateway: RunningGateway;
   control: ControlApp | null;
   usage: UsagePipeline;
+  /** Stored Responses-API responses (conversation text, on this machine only). */
+  responseStore: ResponseStore;
   source: CredentialSource | null;
   emulator: { url: string; close(): Promise<void> } | null;
   apiKey: string;
@@ -325,7 +328,12 @@ class Bridge implements BridgeAppHandle {
         bus: this.events,
         costOf: (event) => (usageRef && event.modelId !== null ? usageRef.prices.cost(event.modelId, event.region, event.usage, event.effectiveModelId) : null),
       });
+      // Emulator traffic keeps its ledger (and stored responses) apart, so trying things out never mixes with real use.
+      const dataDir = credentials.emulator ? join(this.#options.dataDirectory, EMULATOR_LEDGER_DIRECTORY) : this.#options.dataDirectory;
+      const responseStore = new ResponseStore({ dataDir, ...settings.responses });
+      undo.push(() => responseStore.close());
       const gateway = await startGateway({
+        responseStore,
         port: settings.port,
         host: settings.host,
         apiKey,
@@ -353,8 +361,7 @@ class Bridge implements BridgeAppHandle {
       });
       undo.push(() => gateway.close(0));
 
-      // Emulator traffic goes to its own ledger so trying things out never mixes with real spend.
-      const usage = await this.#startUsage(credentials.emulator ? join(this.#options.dataDirectory, EMULATOR_LEDGER_DIRECTORY) : this.#options.dataDirectory, settings, credentials, region);
+      const usage = await this.#startUsage(dataDir, settings, credentials, region);
       usageRef = usage;
 
       const running: Running = {
@@ -365,6 +372,7 @@ class Bridge implements BridgeAppHandle {
         gateway,
         control,
         usage,
+        responseStore,
         source: credentials.source,
         emulator: credentials.emulator,
         apiKey,
@@ -646,6 +654,7 @@ class Bridge implements BridgeAppHandle {
     running.control?.close();
     await running.gateway.close(graceMs ?? running.settings.shutdownGraceMs);
     await running.usage.close({ syncTimeoutMs: USAGE_SYNC_AT_QUIT_MS });
+    running.responseStore.close();
     running.clients.destroy();
     (running.source as InteractiveSource | null)?.destroy?.();
     await running.emulator?.close();

@@ -71,6 +71,13 @@ export const settingsSchema = z.looseObject({
       bedrock: z.url().optional(),
     })
     .prefault({}),
+  /** Stored responses of the Responses API (conversation text, on this machine only): how long and how many. */
+  responses: z
+    .object({
+      retentionDays: z.number().int().min(1).max(3650).default(30),
+      maxStored: z.number().int().min(0).max(1_000_000).default(1000),
+    })
+    .prefault({}),
   /** Owned by the credentials engineers; kept open here. */
   auth: z.looseObject({}).prefault({}),
   /** Owned by the usage engineers; kept open here. */

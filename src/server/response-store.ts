@@ -10,12 +10,12 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ResponseObject } from '../core/responses-output.ts';
+import { settingsSchema } from '../core/settings.ts';
 import type { ResponseInputItem } from '../core/responses-schemas.ts';
 
 export const RESPONSE_STORE_FILE_NAME = 'responses.sqlite';
-export const DEFAULT_RESPONSE_RETENTION_DAYS = 30;
-export const DEFAULT_MAX_STORED_RESPONSES = 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+const DEFAULTS = settingsSchema.shape.responses.parse({});
 /** Pruning runs at open and every this many saves. */
 const PRUNE_EVERY = 50;
 
@@ -56,8 +56,8 @@ export class ResponseStore {
   #saves = 0;
 
   constructor(options: ResponseStoreOptions = {}) {
-    this.#retentionMs = (options.retentionDays ?? DEFAULT_RESPONSE_RETENTION_DAYS) * DAY_MS;
-    this.#maxStored = options.maxStored ?? DEFAULT_MAX_STORED_RESPONSES;
+    this.#retentionMs = (options.retentionDays ?? DEFAULTS.retentionDays) * DAY_MS;
+    this.#maxStored = options.maxStored ?? DEFAULTS.maxStored;
     this.#now = options.now ?? Date.now;
     if (options.dataDir) {
       mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
