@@ -165,7 +165,8 @@ export function createResponseHandler(deps: ResponsesRouteDeps) {
         const text = prelude + translator.fail(error);
         settled(translator.response);
         log.finish(200, streamErrorType(error));
-        return new Response(text, { status: 200, headers: { ...SSE_HEADERS, 'x-request-id': log.id } });
+        const { 'transfer-encoding': _chunked, ...headers } = SSE_HEADERS;
+        return new Response(text, { status: 200, headers: { ...headers, 'x-request-id': log.id } });
       }
       return respondWithSse(c, log, stream, new ResponsesSse(translator, settled), prelude);
     } catch (error) {
