@@ -49,13 +49,18 @@ export const CUSTOM_TOOL_INPUT = 'input';
  * The Bedrock name of a (possibly namespaced) tool: Bedrock allows [a-zA-Z0-9_-]{1,64}, so a namespace
  * is joined with `__`, other characters become `_`, and an over-long name keeps a hash of the original.
  */
-export function bedrockToolName(name: string, namespace: string | null | undefined): string {
+export function bedrockToolName(name: string, namespace: string | null | undefined, hashed = false): string {
   const full = namespace ? `${namespace}__${name}` : name;
-  if (TOOL_NAME_PATTERN.test(full)) return full;
+  if (!hashed && TOOL_NAME_PATTERN.test(full)) return full;
   const clean = full.replace(INVALID_TOOL_NAME_CHARS, '_');
-  if (clean.length <= 64 && clean === full) return clean;
+  if (!hashed && clean.length <= 64) return clean;
   const hash = createHash('sha256').update(full).digest('hex').slice(0, 8);
   return `${clean.slice(0, 55)}_${hash}`;
+}
+
+/** The client's (namespace, name) of a tool, as one key. */
+function clientKey(name: string, namespace: string | null | undefined): string {
+  return `${namespace ?? ''}\u0000${name}`;
 }
 
 function customToolParameters(description: string): Record<string, unknown> {
@@ -70,14 +75,19 @@ function customToolParameters(description: string): Record<string, unknown> {
 type DeclaredTool = Extract<ResponseTool, { type: 'function' | 'custom' }>;
 
 /** Flattens namespaces; custom tools become a function taking their free-form input as one string. */
-function toolDefinitions(tools: readonly ResponseTool[]): { definitions: ToolDefinition[]; bindings: Map<string, ToolBinding> } {
+function toolDefinitions(tools: readonly ResponseTool[]): { definitions: ToolDefinition[]; bindings: Map<string, ToolBinding>; names: Map<string, string> } {
   const definitions: ToolDefinition[] = [];
   const bindings = new Map<string, ToolBinding>();
+  const names = new Map<string, string>();
   const add = (tool: DeclaredTool, namespace: string | null, namespaceDescription: string | null | undefined) => {
-    const name = bedrockToolName(tool.name, namespace);
-    if (bindings.has(name)) {
+    const key = clientKey(tool.name, namespace);
+    if (names.has(key)) {
       throw invalidRequest(`Two tools are named '${namespace ? `${namespace}.` : ''}${tool.name}'${namespace ? ' in one namespace' : ''}; tool names must be unique.`, 'tools');
     }
+    let name = bedrockToolName(tool.name, namespace);
+    // Two client names made safe alike (`web.fetch`, `web_fetch`): the later one keeps a hash.
+    if (bindings.has(name)) name = bedrockToolName(tool.name, namespace, true);
+    names.set(key, name);
     bindings.set(name, { kind: tool.type, name: tool.name, namespace });
     const prefix = namespaceDescription ? `${namespaceDescription}\n\n` : '';
     if (tool.type === 'function') {
@@ -94,7 +104,7 @@ function toolDefinitions(tools: readonly ResponseTool[]): { definitions: ToolDef
     else if (tool.type === 'namespace') for (const inner of tool.tools) add(inner, tool.name, tool.description);
     // web_search, web_search_preview and tool_search: not offered (see responses-schemas.ts).
   }
-  return { definitions, bindings };
+  return { definitions, bindings, names };
 }
 
 function imageBlock(builder: ConverseBuilder, url: string | null | undefined, fileId: string | null | undefined, param: string): ContentBlock.ImageMember {
@@ -177,8 +187,8 @@ function systemText(builder: ConverseBuilder, text: string): void {
   if (!BLANK.test(text)) builder.system.push({ text });
 }
 
-/** Adds input items to the conversation. */
-export function addInputItems(builder: ConverseBuilder, items: readonly ResponseInputItem[]): void {
+/** Adds input items to the conversation; `toolNames` maps the request's tools to their Bedrock names. */
+export function addInputItems(builder: ConverseBuilder, items: readonly ResponseInputItem[], toolNames: ReadonlyMap<string, string>): void {
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     switch (item.type) {
@@ -192,7 +202,7 @@ export function addInputItems(builder: ConverseBuilder, items: readonly Response
       case 'function_call':
       case 'custom_tool_call': {
         const input = item.type === 'function_call' ? parseArguments(item.arguments, item.call_id, `input[${i}].arguments`) : ({ [CUSTOM_TOOL_INPUT]: item.input } as unknown as Record<string, never>);
-        const name = bedrockToolName(item.name, item.namespace);
+        const name = toolNames.get(clientKey(item.name, item.namespace)) ?? bedrockToolName(item.name, item.namespace);
         builder.toolNames.set(item.call_id, name);
         builder.hasToolBlocks = true;
         pushBlocks(builder, 'assistant', [{ toolUse: { toolUseId: item.call_id, name, input } }]);
@@ -221,12 +231,12 @@ function addCachePoints(builder: ConverseBuilder): void {
   if (last && last.role === 'user') last.content!.push(cachePoint({ type: 'ephemeral' }));
 }
 
-function toolChoiceOf(request: ResponsesRequest): ToolChoiceSpec {
+function toolChoiceOf(request: ResponsesRequest, toolNames: ReadonlyMap<string, string>): ToolChoiceSpec {
   const choice = request.tool_choice;
   if (choice == null) return null;
   if (typeof choice === 'string') return choice;
   const named = choice as { name: string; namespace?: string | null };
-  return { name: bedrockToolName(named.name, named.namespace) };
+  return { name: toolNames.get(clientKey(named.name, named.namespace)) ?? bedrockToolName(named.name, named.namespace) };
 }
 
 function formatOf(request: ResponsesRequest): OutputFormatSpec | null {
@@ -249,14 +259,14 @@ export async function buildResponsesConverseRequest(
 ): Promise<ResponsesPlan> {
   const traits = modelTraits(traitsModelId);
   const builder = newConverseBuilder(traits);
+  const { definitions, bindings, names } = toolDefinitions(request.tools ?? []);
   if (request.instructions) systemText(builder, request.instructions);
-  addInputItems(builder, history);
+  addInputItems(builder, history, names);
   const input = request.input;
   if (typeof input === 'string') pushBlocks(builder, 'user', BLANK.test(input) ? [] : [{ text: input }]);
-  else if (input) addInputItems(builder, input);
+  else if (input) addInputItems(builder, input, names);
   if (builder.caching && request.prompt_cache_key) addCachePoints(builder);
 
-  const { definitions, bindings } = toolDefinitions(request.tools ?? []);
   const effort = request.reasoning?.effort ?? null;
   const plan = await finishConverseRequest(
     builder,
@@ -264,7 +274,7 @@ export async function buildResponsesConverseRequest(
       modelId,
       traits,
       tools: definitions,
-      toolChoice: toolChoiceOf(request),
+      toolChoice: toolChoiceOf(request, names),
       effort: effort === 'max' ? 'xhigh' : effort,
       format: formatOf(request),
       maxTokens: request.max_output_tokens ?? undefined,
