@@ -106,6 +106,10 @@ interface HttpTargetOptions {
   headers: Record<string, string>;
   model: string;
   agent: http.Agent;
+  /** Which OpenAI API to call: Chat Completions (default) or Responses. */
+  api?: 'chat' | 'responses';
+  /** What a stream's first-chunk time marks: the first content (default) or the first SSE event of any kind. */
+  first?: 'content' | 'event';
 }
 
 /** Finds the first non-empty `choices[0].delta.content` in complete SSE events of `text`. */
@@ -132,20 +136,26 @@ function contentOf(data: string): string {
   return parsed.choices?.[0]?.delta?.content ?? '';
 }
 
+/** The text a Responses stream event adds (`response.output_text.delta`), '' for other events. */
+function responsesContentOf(data: string): string {
+  const parsed = JSON.parse(data) as { type?: string; delta?: string };
+  if (parsed.type === 'response.failed' || parsed.type === 'error') throw new Error(`failed: ${data.slice(0, 300)}`);
+  return parsed.type === 'response.output_text.delta' ? (parsed.delta ?? '') : '';
+}
+
 /** An OpenAI-compatible gateway reached with node:http and a keep-alive agent (same for both). */
 export function openAiTarget(options: HttpTargetOptions): Target {
-  const url = new URL('/v1/chat/completions', options.baseUrl);
+  const responses = options.api === 'responses';
+  const url = new URL(responses ? '/v1/responses' : '/v1/chat/completions', options.baseUrl);
+  const textOf = responses ? responsesContentOf : contentOf;
   const bodies = new Map<string, Buffer>();
   const bodyFor = (scenario: Scenario): Buffer => {
     let body = bodies.get(scenario.name);
     if (!body) {
-      body = Buffer.from(
-        JSON.stringify({
-          model: options.model,
-          messages: [{ role: 'user', content: scenario.prompt }],
-          stream: scenario.stream,
-        }),
-      );
+      const request = responses
+        ? { model: options.model, input: scenario.prompt, stream: scenario.stream, store: false }
+        : { model: options.model, messages: [{ role: 'user', content: scenario.prompt }], stream: scenario.stream };
+      body = Buffer.from(JSON.stringify(request));
       bodies.set(scenario.name, body);
     }
     return body;
@@ -199,7 +209,7 @@ export function openAiTarget(options: HttpTargetOptions): Target {
         await send(body, (chunk) => {
           if (first !== undefined) return;
           pending = scanEvents(pending + chunk, (data) => {
-            if (first === undefined && contentOf(data)) first = performance.now();
+            if (first === undefined && (options.first === 'event' || textOf(data))) first = performance.now();
           });
         });
         if (first === undefined) throw new Error(`${options.name}: stream ended without content`);
@@ -209,6 +219,11 @@ export function openAiTarget(options: HttpTargetOptions): Target {
     async check(scenario) {
       let raw = '';
       await send(bodyFor(scenario), (chunk) => (raw += chunk));
+      if (!scenario.stream && responses) {
+        const parsed = JSON.parse(raw) as { status?: string; output?: { content?: { text?: string }[] }[] };
+        const content = parsed.output?.[0]?.content?.[0]?.text ?? '';
+        return { ok: content.length > 0, detail: `status=${parsed.status}`, contentChunks: 1, content };
+      }
       if (!scenario.stream) {
         const parsed = JSON.parse(raw) as { choices?: { message?: { content?: string }; finish_reason?: string }[] };
         const content = parsed.choices?.[0]?.message?.content ?? '';
@@ -218,14 +233,15 @@ export function openAiTarget(options: HttpTargetOptions): Target {
       let chunks = 0;
       let done = false;
       scanEvents(raw.endsWith('\n\n') ? raw : `${raw}\n\n`, (data) => {
-        if (data === '[DONE]') done = true;
-        const text = contentOf(data);
+        if (data === '[DONE]' || (responses && data.includes('"type":"response.completed"'))) done = true;
+        const text = textOf(data);
         if (text) {
           chunks += 1;
           content += text;
         }
       });
-      return { ok: done && chunks > 0, detail: done ? 'ends with [DONE]' : 'no [DONE]', contentChunks: chunks, content };
+      const end = responses ? 'response.completed' : '[DONE]';
+      return { ok: done && chunks > 0, detail: done ? `ends with ${end}` : `no ${end}`, contentChunks: chunks, content };
     },
   };
 }
