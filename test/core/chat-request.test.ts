@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { buildConverseRequest, type ImageResolver } from '../../src/core/chat-request.ts';
 import { parseChatCompletionRequest } from '../../src/core/openai-schemas.ts';
 import { OpenAIError } from '../../src/core/openai-errors.ts';
+import { rejects400 } from '../support/openai-errors.ts';
 
 const SONNET45 = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const SONNET4 = 'us.anthropic.claude-sonnet-4-20250514-v1:0';
@@ -20,15 +21,6 @@ async function build(body: Record<string, unknown>, modelId = SONNET45, resolver
   return buildConverseRequest(parseChatCompletionRequest({ model: 'gpt-4o', ...body }), modelId, resolver);
 }
 
-async function rejects400(promise: Promise<unknown>, param: string | null, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof OpenAIError, String(error));
-    assert.equal(error.status, 400);
-    assert.equal(error.param, param);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 test('a plain user message becomes one user turn, nothing else is sent', async () => {
   const plan = await build({ messages: [{ role: 'user', content: 'Hello' }] });

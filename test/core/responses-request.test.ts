@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ImageResolver } from '../../src/core/chat-request.ts';
-import { OpenAIError } from '../../src/core/openai-errors.ts';
 import { encodeReasoning } from '../../src/core/responses-reasoning.ts';
 import { bedrockToolName, buildResponsesConverseRequest } from '../../src/core/responses-request.ts';
 import { parseResponsesRequest } from '../../src/core/responses-schemas.ts';
+import { rejects400 } from '../support/openai-errors.ts';
 
 const SONNET45 = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const NOVA = 'us.amazon.nova-pro-v1:0';
@@ -23,15 +23,6 @@ async function build(body: Record<string, unknown>, modelId = SONNET45, history:
   return buildResponsesConverseRequest(parseResponsesRequest({ model: 'gpt-4o', ...body }), history as never, modelId, noImages);
 }
 
-async function rejects400(promise: Promise<unknown>, param: string | null, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof OpenAIError, String(error));
-    assert.equal(error.status, 400);
-    assert.equal(error.param, param);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 const fn = (name: string, extra: Record<string, unknown> = {}) => ({ type: 'function', name, parameters: { type: 'object', properties: { q: { type: 'string' } } }, ...extra });
 
