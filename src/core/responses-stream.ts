@@ -64,11 +64,14 @@ export class ResponsesStreamTranslator {
   #outputChars = 0;
   #content = false;
   #ended = false;
+  /** False when only the final response is wanted (a non-streamed answer): no event text is made. */
+  readonly #events: boolean;
 
-  constructor(plan: ResponsesPlan, context: ResponseContext) {
+  constructor(plan: ResponsesPlan, context: ResponseContext, options: { events?: boolean } = {}) {
     this.#plan = plan;
     this.#context = context;
     this.#response = responseShell(context);
+    this.#events = options.events ?? true;
   }
 
   get usage(): TokenUsage {
@@ -91,6 +94,7 @@ export class ResponsesStreamTranslator {
   }
 
   #event(type: string, fields: Record<string, unknown>): string {
+    if (!this.#events) return '';
     const data = JSON.stringify({ type, ...fields, sequence_number: this.#sequence++ });
     return `event: ${type}\ndata: ${data}\n\n`;
   }
@@ -111,7 +115,7 @@ export class ResponsesStreamTranslator {
     if (!item) return { state, text: '' };
     this.#content = true;
     this.#response.output.push(item);
-    let text = this.#event('response.output_item.added', { output_index: state.outputIndex, item: structuredClone(item) });
+    let text = this.#event('response.output_item.added', { output_index: state.outputIndex, item });
     if (kind === KIND_MESSAGE || kind === KIND_STRUCTURED) {
       text += this.#event('response.content_part.added', {
         item_id: item.id,
@@ -167,7 +171,7 @@ export class ResponsesStreamTranslator {
       // Kept for a stored response even when the client did not ask for it.
       if (block) reasoningBlocks.set(item, block);
     }
-    return text + this.#event('response.output_item.done', { output_index: index, item: structuredClone(item) });
+    return text + this.#event('response.output_item.done', { output_index: index, item });
   }
 
   #releaseHeldText(): string {
@@ -362,7 +366,7 @@ function* asStreamEvents(output: ConverseCommandOutput): Generator<ConverseStrea
 
 /** A non-streamed Converse answer as the response object. */
 export function toResponse(output: ConverseCommandOutput, plan: ResponsesPlan, context: ResponseContext): { response: ResponseObject; usage: TokenUsage } {
-  const translator = new ResponsesStreamTranslator(plan, context);
+  const translator = new ResponsesStreamTranslator(plan, context, { events: false });
   for (const event of asStreamEvents(output)) translator.push(event);
   translator.finish();
   return { response: translator.response, usage: translator.usage };
