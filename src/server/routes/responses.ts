@@ -60,10 +60,15 @@ function asInputItem(item: OutputItem): ResponseInputItem {
   return structuredClone(item) as unknown as ResponseInputItem;
 }
 
+/** Stores the response unless asked not to. A store that cannot write (disk full) costs the client nothing but the stored copy. */
 function saveResponse(store: ResponseStore, request: ResponsesRequest, history: readonly ResponseInputItem[], response: ResponseObject): void {
   if (request.store === false) return;
   const inputItems = listedInput(request);
-  store.save({ response, inputItems, conversation: [...history, ...inputItems, ...response.output.map(asInputItem)] });
+  try {
+    store.save({ response, inputItems, conversation: [...history, ...inputItems, ...response.output.map(asInputItem)] });
+  } catch (error) {
+    console.error(`bedrock-bridge: could not store response ${response.id}:`, error instanceof Error ? error.message : error);
+  }
 }
 
 /** The Responses stream events as SSE; the response is stored once it has ended. */
