@@ -57,6 +57,32 @@ const MESSAGES_SAMPLES = [
   { model: 'amazon.nova-lite-v1:0', max_tokens: 16, stream: true, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] }] },
 ];
 
+const RESPONSES_SAMPLES = [
+  { model: 'gpt-4o', input: 'hi' },
+  { model: 'gpt-4o', instructions: 'be brief', stream: true, store: false, max_output_tokens: 16, input: [{ role: 'developer', content: 'rules' }, { role: 'user', content: [{ type: 'input_text', text: 'hi' }] }] },
+  {
+    model: 'gpt-4o',
+    input: [
+      { role: 'user', content: 'weather?' },
+      { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+      { type: 'function_call_output', call_id: 'call_1', output: '{"temp":20}' },
+      { type: 'custom_tool_call', call_id: 'call_2', name: 'apply_patch', input: '*** Begin Patch\n*** End Patch\n' },
+      { type: 'custom_tool_call_output', call_id: 'call_2', output: 'ok' },
+    ],
+    tools: [
+      { type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+      { type: 'custom', name: 'apply_patch', format: { type: 'grammar', syntax: 'lark', definition: 'start: x' } },
+      { type: 'namespace', name: 'mcp__files', tools: [{ type: 'function', name: 'read' }] },
+      { type: 'web_search' },
+    ],
+    tool_choice: 'auto',
+    reasoning: { effort: 'low', summary: 'auto' },
+    include: ['reasoning.encrypted_content'],
+    text: { format: { type: 'json_schema', name: 'answer', schema: { type: 'object' } }, verbosity: 'low' },
+    prompt_cache_key: 'thread-1',
+  },
+];
+
 export const ROUTES: readonly FuzzRoute[] = [
   { method: 'POST', path: '/v1/chat/completions', dialect: 'openai', samples: CHAT_SAMPLES },
   { method: 'POST', path: '/v1/embeddings', dialect: 'openai', samples: EMBEDDING_SAMPLES },
@@ -66,8 +92,9 @@ export const ROUTES: readonly FuzzRoute[] = [
   { method: 'POST', path: '/model/{id}/invoke', dialect: 'bedrock', samples: [{ anthropic_version: 'bedrock-2023-05-31', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }] },
   { method: 'POST', path: '/v1/messages', dialect: 'anthropic', samples: MESSAGES_SAMPLES },
   { method: 'POST', path: '/v1/messages/count_tokens', dialect: 'anthropic', samples: [{ model: 'claude-haiku-4-5', system: 'be brief', messages: [{ role: 'user', content: 'count me' }] }] },
-  // Routes being added elsewhere; until they land these are unknown paths answered in their dialect:
-  // { method: 'POST', path: '/v1/responses', dialect: 'openai', samples: [{ model: 'gpt-4o', input: 'hi' }] },
+  { method: 'POST', path: '/v1/responses', dialect: 'openai', samples: RESPONSES_SAMPLES },
+  { method: 'GET', path: '/v1/responses/{id}', dialect: 'openai', samples: [] },
+  { method: 'GET', path: '/v1/responses/{id}/input_items', dialect: 'openai', samples: [] },
 ];
 
 /** Model ids the `{id}` segment starts from. */
