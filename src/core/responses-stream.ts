@@ -23,6 +23,7 @@ import {
   type CustomToolCallItem,
   type FunctionCallItem,
   type MessageItem,
+  type Outcome,
   type OutputItem,
   type ReasoningItem,
   type ResponseContext,
@@ -46,6 +47,12 @@ interface OpenItem {
   signature: string;
   redacted: Uint8Array | null;
 }
+
+const TRUNCATED: Outcome = {
+  status: 'failed',
+  incomplete: null,
+  error: { code: 'server_error', message: 'Bedrock ended the stream before the answer was complete.' },
+};
 
 /** Roughly four characters to a token: the live log's estimate until Bedrock's own count arrives. */
 const CHARS_PER_TOKEN = 4;
@@ -292,7 +299,8 @@ export class ResponsesStreamTranslator {
   finish(): string {
     if (this.#ended) return '';
     this.#ended = true;
-    const outcome = outcomeOf(this.#stopReason);
+    // A stream that ends without messageStop was cut short upstream: not a complete answer.
+    const outcome = this.#stopReason === undefined ? TRUNCATED : outcomeOf(this.#stopReason);
     let text = '';
     for (const state of this.#blocks) if (state) text += this.#close(state, 'incomplete');
     this.#blocks.length = 0;

@@ -189,6 +189,9 @@ test('stop reasons: max_tokens and filters are incomplete (open items closed as 
   for (const reason of ['content_filtered', 'guardrail_intervened']) {
     assert.deepEqual(run([text(0, 'x'), stop(0), messageStop(reason)]).response.incomplete_details, { reason: 'content_filter' });
   }
+  const cutShort = run([text(0, 'x')]);
+  assert.equal(cutShort.types[cutShort.types.length - 1], 'response.failed', 'a stream that ended without messageStop is not complete');
+  assert.equal(cutShort.response.error?.code, 'server_error');
   const full = run([text(0, 'x'), stop(0), messageStop('model_context_window_exceeded')]);
   assert.equal(full.types[full.types.length - 1], 'response.failed');
   assert.equal(full.response.error?.code, 'context_length_exceeded');
