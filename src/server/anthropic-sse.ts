@@ -1,17 +1,10 @@
 import type { SseEvent } from '../core/anthropic-native-stream.ts';
 import { anthropicErrorEvent, anthropicFailureOf } from './anthropic-errors.ts';
 import type { RequestLog } from './request-log.ts';
-import { CLIENT_CLOSED } from './routes/chat.ts';
+import { CLIENT_CLOSED, SSE_HEADERS } from './converse-sse.ts';
 
-// An explicit chunked transfer-encoding makes @hono/node-server write the headers and each chunk at once.
-// (The same set as /v1/chat/completions'; no `connection` header: Node keeps the connection alive
-// unless the client asked to close it.)
-export const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'transfer-encoding': 'chunked',
-  'cache-control': 'no-cache',
-  'x-accel-buffering': 'no',
-} as const;
+// The same headers as the OpenAI routes' streams.
+export { SSE_HEADERS };
 
 /**
  * An upstream Bedrock stream as Anthropic's SSE: each upstream event is rendered and written as soon as

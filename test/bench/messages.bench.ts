@@ -14,10 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { InvokeModelCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { toBedrockNativeBody } from '../../src/core/anthropic-sanitiser.ts';
 import { createBedrockClients } from '../../src/server/bedrock-clients.ts';
-import type { AwsCredentials, Call } from './support/clients.ts';
+import type { Call } from './support/clients.ts';
 import { runLoad } from './support/load.ts';
-import { startIpcChild, type BenchChild } from './support/process.ts';
+import type { BenchChild } from './support/process.ts';
 import { summarize } from './support/stats.ts';
+import { startBridgePair } from './support/bridge-pair.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Map(
@@ -133,13 +134,8 @@ const fmt = (value: number): string => value.toFixed(2).padStart(8);
 async function main(): Promise<void> {
   const children: BenchChild<{ type: 'ready' }>[] = [];
   try {
-    const emulator = await startIpcChild<{ type: 'ready'; url: string; region: string; credentials: AwsCredentials }>('emulator', path.join(root, 'test/bench/support/emulator-child.ts'));
-    children.push(emulator);
+    const { emulator, bridge } = await startBridgePair(root, children);
     const { url: emulatorUrl, region, credentials } = emulator.ready;
-    const bridge = await startIpcChild<{ type: 'ready'; url: string; apiKey: string }>('bridge', path.join(root, 'test/bench/support/bridge-child.ts'), {
-      env: { BENCH_EMULATOR_URL: emulatorUrl, AWS_REGION: region, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
-    });
-    children.push(bridge);
     const clients = createBedrockClients({ region, credentials, runtimeEndpoint: emulatorUrl });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     const bridgeUrl = new URL(bridge.ready.url);

@@ -13,10 +13,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBedrockClients } from '../../src/server/bedrock-clients.ts';
-import { directTarget, openAiTarget, type AwsCredentials, type Call, type Scenario, type Target } from './support/clients.ts';
+import { directTarget, openAiTarget, type Call, type Scenario, type Target } from './support/clients.ts';
 import { runLoad } from './support/load.ts';
-import { startIpcChild, type BenchChild } from './support/process.ts';
+import type { BenchChild } from './support/process.ts';
 import { summarize } from './support/stats.ts';
+import { startBridgePair } from './support/bridge-pair.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Map(
@@ -47,13 +48,8 @@ interface Measured {
 async function main(): Promise<void> {
   const children: BenchChild<{ type: 'ready' }>[] = [];
   try {
-    const emulator = await startIpcChild<{ type: 'ready'; url: string; region: string; credentials: AwsCredentials }>('emulator', path.join(root, 'test/bench/support/emulator-child.ts'));
-    children.push(emulator);
+    const { emulator, bridge } = await startBridgePair(root, children);
     const { url: emulatorUrl, region, credentials } = emulator.ready;
-    const bridge = await startIpcChild<{ type: 'ready'; url: string; apiKey: string }>('bridge', path.join(root, 'test/bench/support/bridge-child.ts'), {
-      env: { BENCH_EMULATOR_URL: emulatorUrl, AWS_REGION: region, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
-    });
-    children.push(bridge);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     const direct = directTarget({ client: createBedrockClients({ region, credentials, runtimeEndpoint: emulatorUrl }).runtime, modelId: model });
     const over = (api: 'chat' | 'responses', first: 'content' | 'event'): Target =>
