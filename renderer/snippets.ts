@@ -146,13 +146,26 @@ const reply = await client.send(new ConverseCommand({
     text: ({ baseURL, apiKey, model }) => `# export BEDROCK_BRIDGE_API_KEY=${apiKey}
 model = "${model}"
 model_provider = "bedrock-bridge"
+# Made by the catalogue command in the README (keeps apply_patch and image input); an absolute path.
+model_catalog_json = "/home/YOU/.codex/bedrock-models.json"
+web_search = "disabled"
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+[feedback]
+enabled = false
+
+[features]
+plugins = false
 
 [model_providers.bedrock-bridge]
 name = "Bedrock Bridge"
 base_url = "${baseURL}"
 env_key = "BEDROCK_BRIDGE_API_KEY"
 wire_api = "responses"`,
-    note: 'Codex speaks only the Responses API ("chat" is refused); built-in provider ids cannot be overridden. For a model without extended thinking (Nova, Llama, ...) add model_reasoning_effort = "none".',
+    note: 'Codex speaks only the Responses API ("chat" is refused); built-in provider ids cannot be overridden. The model catalogue (README, "Codex CLI") lets Codex keep apply_patch and image input for the models it lists (claude-sonnet, claude-opus, claude-haiku; add an entry for another); the analytics, feedback and features tables keep Codex off the internet. For a model without extended thinking (Nova, Llama, ...) add model_reasoning_effort = "none".',
   },
   {
     id: 'continue',
