@@ -79,22 +79,40 @@ test('PostgreSQL restarted mid-ingest: every acknowledged record is stored, and 
   const batches = Array.from({ length: 40 }, () => Array.from({ length: 100 }, () => wireRecord()));
   const acknowledged = new Set<string>();
   let failures = 0;
-  // Four laptops: each sends its batches in turn, and retries a batch until it is accepted (as the sync does).
-  const laptops = [0, 1, 2, 3].map(async (lane) => {
-    for (let i = lane; i < batches.length; i += 4) {
-      for (;;) {
-        const response = await post(token, batches[i]!).catch(() => null);
-        if (response?.status === 200) {
-          for (const id of ((await response.json()) as { accepted: string[] }).accepted) acknowledged.add(id);
-          break;
-        }
-        failures += 1;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
+  // Each laptop lands its first batch, then waits until the database is down, so the restart always falls
+  // mid-ingest whatever the machine's speed (a fixed delay let a fast machine finish first).
+  let databaseDown!: () => void;
+  const down = new Promise<void>((resolve) => {
+    databaseDown = resolve;
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const firstBatches: Promise<void>[] = [];
+  // Four laptops: each sends its batches in turn, and retries a batch until it is accepted (as the sync does).
+  const laptops = [0, 1, 2, 3].map((lane) => {
+    let firstLanded!: () => void;
+    firstBatches.push(new Promise<void>((resolve) => {
+      firstLanded = resolve;
+    }));
+    return (async () => {
+      for (let i = lane; i < batches.length; i += 4) {
+        for (;;) {
+          const response = await post(token, batches[i]!).catch(() => null);
+          if (response?.status === 200) {
+            for (const id of ((await response.json()) as { accepted: string[] }).accepted) acknowledged.add(id);
+            break;
+          }
+          failures += 1;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        if (i === lane) {
+          firstLanded();
+          await down;
+        }
+      }
+    })();
+  });
+  await Promise.all(firstBatches);
   await postgres.stop();
+  databaseDown();
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await postgres.start();
   await Promise.all(laptops);
