@@ -81,6 +81,7 @@ test('core: settings round trip: a port change waits for restart(), which applie
     assert.equal(app.state.status, 'serving', app.state.message);
     const firstPort = app.state.port;
     const generatedKey = app.connection()!.apiKey;
+    assert.equal(app.apiKeyGenerated, true);
 
     const nextPort = await freePort();
     const update = await app.updateSettings({ port: nextPort, auditEndpoint: 'https://audit.example.com/v1/usage', defaultModel: NOVA });
@@ -97,6 +98,7 @@ test('core: settings round trip: a port change waits for restart(), which applie
     assert.equal(app.state.port, nextPort);
     assert.deepEqual(app.state.restartRequired, []);
     assert.equal(app.connection()!.apiKey, generatedKey, 'the key generated for this run survives the restart: tools keep working');
+    assert.equal((await chatThrough(app)).status, 200);
     const stored = JSON.parse(readFileSync(join(home.path, 'settings.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual(stored, { port: nextPort, usage: { endpoint: 'https://audit.example.com/v1/usage' }, defaultModel: NOVA });
   } finally {
