@@ -1,5 +1,5 @@
 import type { AppState } from '../src/app/types.ts';
-import { api, ControlApiError } from './api.ts';
+import { api } from './api.ts';
 import { describeError, type UiContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
 import { formatRemaining } from './format.ts';
@@ -99,7 +99,7 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
           h(
             'div',
             { class: 'row' },
-            h('button', { class: 'primary', id: 'open-verification', attrs: { type: 'button' }, on: { click: () => void openVerification(pending.verificationUriComplete ?? pending.verificationUri) } }, 'Open sign-in page'),
+            h('button', { class: 'primary', id: 'open-verification', attrs: { type: 'button' }, on: { click: () => void openVerification() } }, 'Open sign-in page'),
             h('button', { attrs: { type: 'button' }, on: { click: () => void run(api.cancelSignIn(), 'Sign-in cancelled') } }, 'Cancel'),
           ),
         ),
@@ -153,13 +153,17 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
     return link;
   }
 
-  /** The shell opens the page in the system browser; headless (409), this page opens it itself. */
-  async function openVerification(url: string): Promise<void> {
+  /** The shell opens the page in the system browser; when it could not (headless, no browser), the plain link is pointed at. */
+  async function openVerification(): Promise<void> {
     try {
-      await api.openSignInPage();
+      const { opened } = await api.openSignInPage();
+      if (opened) return;
+      const link = document.getElementById('verification-link');
+      link?.classList.add('attention');
+      link?.focus();
+      context.toast('No browser could be opened from here: follow the sign-in link.');
     } catch (error) {
-      if (error instanceof ControlApiError && error.status === 409 && /^https?:\/\//.test(url)) window.open(url, '_blank', 'noopener');
-      else context.toast(describeError(error));
+      context.toast(describeError(error));
     }
   }
 

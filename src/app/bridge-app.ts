@@ -825,8 +825,7 @@ class Bridge implements BridgeAppHandle {
   async openSignInPage(): Promise<boolean> {
     const pending = this.#base.signIn;
     if (!pending || !this.#options.openUrl) return false;
-    await this.#options.openUrl(pending.verificationUriComplete ?? pending.verificationUri);
-    return true;
+    return this.#options.openUrl(pending.verificationUriComplete ?? pending.verificationUri);
   }
 
   async signOut(): Promise<AppState> {

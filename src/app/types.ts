@@ -165,7 +165,7 @@ export interface BridgeApp {
   signIn(): Promise<PendingSignIn>;
   /** Cancels a sign-in under way (no-op otherwise). */
   cancelSignIn(): void;
-  /** Opens the pending sign-in's verification page through the shell; false when the shell cannot. */
+  /** Opens the pending sign-in's verification page through the shell; false when nothing opened. */
   openSignInPage(): Promise<boolean>;
   /** Ends the session at the IdP where possible and wipes the vault; status needs-sign-in. */
   signOut(): Promise<AppState>;
@@ -232,8 +232,11 @@ export interface BridgeAppOptions {
   /** Electron's safeStorage: the token vault's backend in the app. Default: the OS keychain. */
   safeStorage?: SafeStorageLike;
   apiKeyStore?: ApiKeyStore;
-  /** Opens an http(s) URL in the system browser (only sign-in verification pages are passed). */
-  openUrl?: (url: string) => Promise<void>;
+  /**
+   * Opens an http(s) URL in the system browser (only sign-in verification pages are passed); resolves
+   * false when nothing could be opened (no desktop session, `BROWSER=none`).
+   */
+  openUrl?: (url: string) => Promise<boolean>;
   notify?: (notification: AppNotification) => void;
   loginItem?: LoginItemPort;
   /** Notices for people (never secrets). Default: stderr. */

@@ -186,7 +186,9 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
     env: io.env,
     log: io.stderr,
     openUrl: async (url) => {
-      if (await openInBrowser(url, io.env)) io.stderr('(opened in your browser)');
+      const opened = await openInBrowser(url, io.env);
+      if (opened) io.stderr('(opened in your browser)');
+      return opened;
     },
   });
   let shownCode: string | null = null;

@@ -6,7 +6,7 @@ import { createIdentityCenterEmulator } from '../../src/emulator/identity-center
 import { startEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
 import { serveApps } from '../credentials/helpers.ts';
-import { chatThrough, identityCenterHome, startApp, tempDataDirectory } from './support.ts';
+import { chatThrough, controlCall, identityCenterHome, startApp, tempDataDirectory, uiCookieFrom } from './support.ts';
 
 const USER = 'alice@example.com';
 
@@ -17,13 +17,17 @@ test('core + Identity Center emulator: sign in from the window with the code in 
   const home = tempDataDirectory('bb-app-sign-in-');
   identityCenterHome(home.path, { identityCenter: emulator.url, sts: emulator.url, bedrock: emulator.url });
   const opened: string[] = [];
+  let browserAvailable = true;
   const notices: string[] = [];
   const running = await startApp({
     dataDirectory: home.path,
     emulator: false,
     overrides: {},
     env: { AWS_REGION: 'us-east-1' },
-    openUrl: async (url) => void opened.push(url),
+    openUrl: async (url) => {
+      opened.push(url);
+      return browserAvailable;
+    },
     notify: (notification) => void notices.push(notification.kind),
   });
   const { app } = running;
@@ -78,6 +82,13 @@ test('core + Identity Center emulator: sign in from the window with the code in 
     // Cancelling a sign-in leaves the session as it was.
     const cancelled = app.signIn();
     await cancelled;
+    // The window asks for the page: the API says whether anything opened (headless without a browser: no).
+    const cookie = await uiCookieFrom(app);
+    const openedNow = await controlCall(app, cookie, 'POST', '/sign-in/open');
+    assert.equal(openedNow.status, 200);
+    assert.deepEqual(openedNow.json, { opened: true });
+    browserAvailable = false;
+    assert.deepEqual((await controlCall(app, cookie, 'POST', '/sign-in/open')).json, { opened: false });
     app.cancelSignIn();
     await reach('serving');
     assert.equal(app.state.signInError, 'Sign-in was cancelled.');

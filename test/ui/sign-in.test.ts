@@ -69,6 +69,11 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
     assert.match(code, /^[A-Z]{4}-[A-Z]{4}$/);
     assert.match((await page.textContent('#sign-in-expiry')) ?? '', /Code expires in \d+ (min|s)/);
     assert.equal(await page.getAttribute('#state', 'data-level'), 'warn');
+    // serve runs with BROWSER=none: "Open sign-in page" opens nothing, so the window points at its link.
+    await page.click('#open-verification');
+    await page.waitForSelector('#verification-link.attention');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'verification-link');
+    assert.match((await page.textContent('#toast')) ?? '', /No browser could be opened/);
     await screenshot(page, 'window-setup-signing-in-light');
 
     // The verification link opens the page (code filled in) in a new tab of this browser; the user
