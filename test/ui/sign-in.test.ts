@@ -9,7 +9,8 @@ import { createIdentityCenterEmulator } from '../../src/emulator/identity-center
 import { startEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
 import { identityCenterServeEnv, startServe, type Started } from '../support/serve-process.ts';
-import { buildUiOnce, chromiumSkip, launchChromium, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
+import { chromiumSkip, launchChromium } from '../support/chromium.ts';
+import { buildUiOnce, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
 
 /**
  * Sign-in from the window: serve configured for IAM Identity Center (the emulator's). serve signs in at

@@ -8,7 +8,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { cleanEnv, postChat, startServe, type Started } from '../support/serve-process.ts';
-import { buildUiOnce, chromiumSkip, launchChromium, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
+import { chromiumSkip, launchChromium } from '../support/chromium.ts';
+import { buildUiOnce, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
 
 /**
  * The window's UI end to end: real Chromium against a real `serve --emulator`, opened through the
