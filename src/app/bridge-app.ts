@@ -41,6 +41,7 @@ import type {
   EditableSettings,
   ModelsState,
   PendingSignIn,
+  PinnedSettings,
   SettingsPatch,
   SettingsStore,
   SettingsUpdate,
@@ -195,7 +196,19 @@ class Bridge implements BridgeAppHandle {
       signIn: null,
       signInError: null,
       restartRequired: [],
+      pinned: this.#pinned(),
     };
+  }
+
+  /** What serve's flags and the environment decide for the whole process (restart() keeps #overrides and the env). */
+  #pinned(): PinnedSettings {
+    const pinned: PinnedSettings = {};
+    if (this.#overrides.port !== undefined) pinned.port = '--port';
+    const regionVariable = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((name) => this.#env[name]);
+    if (this.#overrides.region) pinned.region = '--region';
+    else if (regionVariable) pinned.region = regionVariable;
+    if (this.#options.auth !== undefined) pinned.auth = '--auth';
+    return pinned;
   }
 
   // ---- state ------------------------------------------------------------------------------------
@@ -870,6 +883,11 @@ class Bridge implements BridgeAppHandle {
       const field = issue.path.join('.') || null;
       throw new AppInputError(`${field ?? 'settings'}: ${issue.message}`, field ? { field } : {});
     }
+    for (const [field, by] of Object.entries(this.#base.pinned)) {
+      if (parsed.data[field as keyof PinnedSettings] !== undefined) {
+        throw new AppInputError(`${field} is set by ${by} for this run: a change here would not apply after a restart. Start without ${by} to use the stored ${field}.`, { field, kind: 'conflict' });
+      }
+    }
     const { models, defaultModel, startAtLogin, auditEndpoint, ...rest } = parsed.data;
     const store = await this.#requireStore();
     const change: Record<string, unknown> = {};
@@ -903,7 +921,7 @@ class Bridge implements BridgeAppHandle {
       await this.#options.loginItem.set(startAtLogin);
     }
     this.#setState({ restartRequired: this.#restartRequired(readSettings(store).settings) });
-    return { settings: await this.settings(), restartRequired: this.#base.restartRequired };
+    return { settings: await this.settings(), restartRequired: this.#base.restartRequired, pinned: this.#base.pinned };
   }
 
   #restartRequired(stored: Settings): string[] {

@@ -79,11 +79,19 @@ export interface AppState {
   models: ModelsState;
   /** Settings keys changed since start that apply after restart(), e.g. ['port']; empty when none. */
   restartRequired: string[];
+  /**
+   * Settings a command-line flag or environment variable decides for this process, by the flag or
+   * variable that does, e.g. `{ port: '--port', region: 'AWS_REGION' }`: a restart keeps them, so the
+   * window cannot change them (PATCH /settings answers 409).
+   */
+  pinned: PinnedSettings;
   /** Where usage is recorded; null before start. */
   ledgerPath: string | null;
   /** Where settings are stored (the settings.json path). */
   settingsPath: string;
 }
+
+export type PinnedSettings = Partial<Record<'port' | 'region' | 'auth', string>>;
 
 /** The settings the window and tray may read and change (a subset of src/core/settings.ts). */
 export interface EditableSettings {
@@ -108,6 +116,8 @@ export interface SettingsUpdate {
   settings: EditableSettings;
   /** Keys of this and earlier changes that apply only after restart(). */
   restartRequired: string[];
+  /** As AppState.pinned. */
+  pinned: PinnedSettings;
 }
 
 /** The result of "try it": one tiny chat request through the real server. */

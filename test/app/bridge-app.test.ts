@@ -9,7 +9,7 @@ import { AppInputError } from '../../src/app/errors.ts';
 import { settingsJsonSchema } from '../../src/app/settings-store.ts';
 import type { AppState } from '../../src/app/types.ts';
 import type { RequestFinishedEvent } from '../../src/core/request-events.ts';
-import { chatThrough, startApp, tempDataDirectory } from './support.ts';
+import { chatThrough, controlCall, startApp, tempDataDirectory, uiCookieFrom } from './support.ts';
 import { freePort } from '../support/free-port.ts';
 
 const NOVA = 'amazon.nova-micro-v1:0';
@@ -134,6 +134,30 @@ test('core: a port held by another Bedrock Bridge or by another program is told 
   } finally {
     busy.close();
     await first.close();
+    home.remove();
+  }
+});
+
+test('core: settings a flag or variable decides for the run are said so; the window cannot change them, as a restart would keep the flag', async () => {
+  const home = tempDataDirectory('bb-app-pinned-');
+  const running = await startApp({ dataDirectory: home.path, overrides: { port: 0 }, env: { AWS_DEFAULT_REGION: 'eu-west-1' } });
+  const { app } = running;
+  try {
+    assert.deepEqual(app.state.pinned, { port: '--port', region: 'AWS_DEFAULT_REGION' });
+    const cookie = await uiCookieFrom(app);
+    const read = await controlCall(app, cookie, 'GET', '/settings');
+    assert.deepEqual(read.json.pinned, { port: '--port', region: 'AWS_DEFAULT_REGION' });
+    const refused = await controlCall(app, cookie, 'PATCH', '/settings', { port: await freePort() });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.json.error.field, 'port');
+    assert.match(refused.json.error.message, /set by --port/);
+    assert.equal((await controlCall(app, cookie, 'PATCH', '/settings', { region: 'us-west-2' })).status, 409);
+    const allowed = await controlCall(app, cookie, 'PATCH', '/settings', { auditEndpoint: 'https://audit.example.com/v1/usage' });
+    assert.equal(allowed.status, 200);
+    assert.deepEqual(allowed.json.pinned, { port: '--port', region: 'AWS_DEFAULT_REGION' });
+    assert.deepEqual(allowed.json.restartRequired, ['auditEndpoint']);
+  } finally {
+    await running.close();
     home.remove();
   }
 });

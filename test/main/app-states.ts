@@ -22,6 +22,7 @@ const SERVING: AppState = {
   signInError: null,
   models: { defaultModel: 'gpt-4o', defaultModelId: DEFAULT_MODEL, aliases: { ...DEFAULT_ALIASES, fast: 'amazon.nova-micro-v1:0' } },
   restartRequired: [],
+  pinned: {},
   ledgerPath: '/home/jane/.local/share/bedrock-bridge/usage.sqlite',
   settingsPath: '/home/jane/.local/share/bedrock-bridge/settings.json',
 };

@@ -304,6 +304,9 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
     const { page } = ui;
     await showTab(page, 'settings');
     await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#setting-port')?.value ?? '') !== '');
+    // serve was started with --port: a restart keeps it, so the window does not offer to change it.
+    assert.equal(await page.isDisabled('#setting-port'), true);
+    assert.match((await page.textContent('#setting-port-hint')) ?? '', /^Set by --port for this run/);
     await page.fill('#setting-region', 'eu-west-1');
     await page.click('#save-settings');
     await page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');

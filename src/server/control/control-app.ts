@@ -214,7 +214,7 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
     return url ? json({ url }) : controlError(503, 'not_serving', 'The server is not listening right now.');
   });
 
-  control.get('/settings', async () => json({ settings: await bridge.settings(), restartRequired: bridge.state.restartRequired }));
+  control.get('/settings', async () => json({ settings: await bridge.settings(), restartRequired: bridge.state.restartRequired, pinned: bridge.state.pinned }));
   control.patch('/settings', bodyRoute(settingsBodySchema, async (patch) => json(await bridge.updateSettings(patch as SettingsPatch))));
   control.post('/restart', () => {
     // Answered first: the restart closes this very server.
