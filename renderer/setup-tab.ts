@@ -118,6 +118,9 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
           h('p', { id: 'credentials-label' }, credentials.label),
           h('p', { class: 'small', id: 'sign-in-detail' }, detail),
           state.signInError ? h('p', { class: 'small error-text', id: 'sign-in-error' }, state.signInError) : null,
+          state.secretStorage && !state.secretStorage.persistent
+            ? h('p', { class: 'small warn-text', id: 'secret-storage' }, state.secretStorage.warning ?? 'Sign-in tokens are kept in memory only (as set): you will sign in again after each restart.')
+            : null,
           credentials.interactive
             ? h(
                 'div',

@@ -42,6 +42,7 @@ import type {
   ModelsState,
   PendingSignIn,
   PinnedSettings,
+  SecretStorageState,
   SettingsPatch,
   SettingsStore,
   SettingsUpdate,
@@ -179,7 +180,7 @@ class Bridge implements BridgeAppHandle {
   #onPrompt: ((pending: PendingSignIn) => void) | null = null;
   #syncNoticeSent = false;
   #renewalNoticeSent = false;
-  #base: Omit<AppState, 'credentials' | 'models' | 'baseUrl' | 'ledgerPath' | 'settingsPath'>;
+  #base: Omit<AppState, 'credentials' | 'models' | 'baseUrl' | 'secretStorage' | 'ledgerPath' | 'settingsPath'>;
 
   constructor(options: BridgeAppOptions) {
     this.#options = options;
@@ -220,6 +221,7 @@ class Bridge implements BridgeAppHandle {
       baseUrl: running?.gateway.url ?? null,
       credentials: this.#credentialsState(),
       models: this.#modelsState(),
+      secretStorage: this.#secretStorage(),
       ledgerPath: running?.usage.ledger.path ?? null,
       settingsPath: this.#store?.path ?? settingsFileIn(this.#options.dataDirectory),
     };
@@ -280,6 +282,13 @@ class Bridge implements BridgeAppHandle {
       user: status.user,
       credentialsExpireAt: status.credentialsExpireAt?.toISOString() ?? null,
     };
+  }
+
+  #secretStorage(): SecretStorageState | null {
+    const status = this.#running?.source?.status();
+    if (!status?.tokenStorage) return null;
+    const persistent = status.tokenStorage !== 'memory-only';
+    return { kind: status.tokenStorage, persistent, warning: persistent ? null : status.warning };
   }
 
   #modelsState(): ModelsState {

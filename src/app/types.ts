@@ -6,7 +6,7 @@
  * login items) comes in through the small ports at the end of this file.
  */
 import type { CredentialSourceKind } from '../credentials/credential-source.ts';
-import type { SafeStorageLike } from '../credentials/vault.ts';
+import type { SafeStorageLike, VaultProtection } from '../credentials/vault.ts';
 import type { RequestEventBus } from '../core/request-events.ts';
 import type { SettingsOverrides } from '../core/settings.ts';
 
@@ -85,10 +85,22 @@ export interface AppState {
    * window cannot change them (PATCH /settings answers 409).
    */
   pinned: PinnedSettings;
+  /**
+   * Where the sign-in's tokens are kept; null for sources that keep none. `persistent: false` when only
+   * memory is left (no OS keychain headless, Electron's safeStorage `basic_text`): the sign-in ends with
+   * the process, and `warning` says why (null when the user chose memory only).
+   */
+  secretStorage: SecretStorageState | null;
   /** Where usage is recorded; null before start. */
   ledgerPath: string | null;
   /** Where settings are stored (the settings.json path). */
   settingsPath: string;
+}
+
+export interface SecretStorageState {
+  kind: VaultProtection;
+  persistent: boolean;
+  warning: string | null;
 }
 
 export type PinnedSettings = Partial<Record<'port' | 'region' | 'auth', string>>;

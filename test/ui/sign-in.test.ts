@@ -52,6 +52,8 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
   test('Sign out ends the session: the window offers Sign in again and model calls need it', async () => {
     const { page } = ui;
     await page.waitForFunction(() => /Signed in as ada/.test(document.querySelector('#sign-in-detail')?.textContent ?? ''));
+    // serve has no Secret Service here: the tokens live in memory only, and the sign-in card says so.
+    assert.match((await page.textContent('#secret-storage')) ?? '', /kept in memory only/);
     await page.click('#sign-out');
     await page.waitForSelector('#sign-in-button');
     await page.waitForSelector('#state[data-level="warn"]');
