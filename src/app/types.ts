@@ -248,7 +248,10 @@ export interface BridgeAppOptions {
   auth?: string;
   /** Serve the built-in Bedrock emulator (no AWS account). */
   emulator?: boolean;
-  /** Start a device-flow sign-in at start() when the source has no session (headless serve: true). */
+  /**
+   * Start a device-flow sign-in at start() when the source has no session (headless serve: true): the
+   * server listens first (status signing-in), see BridgeAppHandle.startupSignIn.
+   */
   signInAtStart?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Electron's safeStorage: the token vault's backend in the app. Default: the OS keychain. */
