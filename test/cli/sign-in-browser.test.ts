@@ -128,16 +128,12 @@ test('serve signs in through Identity Center on start: prints the URL and code, 
   }
 });
 
-test("serve listens before its start-up sign-in ends: the window's link works at once and shows the code; model calls answer 401 sign_in_required meanwhile", { timeout: 60_000 }, async () => {
-  const home = mkdtempSync(join(tmpdir(), 'bb-serve-sso-early-'));
-  const registry = new CredentialRegistry();
-  const identityCenter = createIdentityCenterEmulator(registry);
-  const emulator = await startEmulator({ registry, services: [identityCenter.routes, createStsEmulator(registry)] });
-  writeFileSync(
-    join(home, 'sign-in.json'),
-    JSON.stringify({ source: 'identity-center', identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser' } }),
-  );
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--api-key', 'bb-early-key'], { env: identityCenterServeEnv(home, emulator.url), stdio: ['ignore', 'pipe', 'pipe'] });
+const IDENTITY_CENTER_SIGN_IN = JSON.stringify({ source: 'identity-center', identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser' } });
+
+/** `serve` signing in through Identity Center at start, its output followed as it comes. */
+function serveSigningIn(home: string, emulatorUrl: string, args: string[]) {
+  writeFileSync(join(home, 'sign-in.json'), IDENTITY_CENTER_SIGN_IN);
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { env: identityCenterServeEnv(home, emulatorUrl), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -151,10 +147,19 @@ test("serve listens before its start-up sign-in ends: the window's link works at
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
+  return { child, exit, printed, output: () => output };
+}
+
+test("serve listens before its start-up sign-in ends: the window's link works at once and shows the code; model calls answer 401 sign_in_required meanwhile", { timeout: 60_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'bb-serve-sso-early-'));
+  const registry = new CredentialRegistry();
+  const identityCenter = createIdentityCenterEmulator(registry);
+  const emulator = await startEmulator({ registry, services: [identityCenter.routes, createStsEmulator(registry)] });
+  const { child, exit, printed, output } = serveSigningIn(home, emulator.url, ['--api-key', 'bb-early-key']);
   try {
     const link = new URL((await printed(/Window: (http:\/\/\S+\/ui\/\?token=[\w-]+)/))[1]!);
     const terminalCode = (await printed(/confirm the code: ([A-Z]{4}-[A-Z]{4})/))[1]!;
-    assert.doesNotMatch(output, /Bedrock Bridge is ready/, 'still waiting for the sign-in');
+    assert.doesNotMatch(output(), /Bedrock Bridge is ready/, 'still waiting for the sign-in');
 
     // The window opens through the early link and shows the code the terminal shows.
     const exchange = await fetch(link, { redirect: 'manual' });
@@ -178,7 +183,25 @@ test("serve listens before its start-up sign-in ends: the window's link works at
     await printed(/Press Ctrl\+C/);
     assert.equal((await chat()).status, 200);
     child.kill('SIGTERM');
-    assert.equal(await exit, 0, output);
+    assert.equal(await exit, 0, output());
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await emulator.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a start-up sign-in that is denied still ends serve with exit code 2, saying why', { timeout: 60_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'bb-serve-sso-denied-'));
+  const registry = new CredentialRegistry();
+  const identityCenter = createIdentityCenterEmulator(registry);
+  const emulator = await startEmulator({ registry, services: [identityCenter.routes, createStsEmulator(registry)] });
+  const { child, exit, printed, output } = serveSigningIn(home, emulator.url, []);
+  try {
+    identityCenter.control.deny((await printed(/confirm the code: ([A-Z]{4}-[A-Z]{4})/))[1]!);
+    assert.equal(await exit, 2, output());
+    assert.match(output(), /--auth identity-center: .*denied/i);
+    assert.doesNotMatch(output(), /Bedrock Bridge is ready/);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await emulator.close();
