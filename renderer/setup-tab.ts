@@ -96,6 +96,7 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
           h('p', null, 'Confirm this code on the sign-in page:'),
           h('p', { class: 'device-code mono', id: 'device-code' }, pending.userCode),
           h('p', { class: 'small' }, expiry, ' · ', verificationLink(pending.verificationUriComplete ?? pending.verificationUri, pending.verificationUri)),
+          secretStorageNote(state),
           h(
             'div',
             { class: 'row' },
@@ -118,9 +119,7 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
           h('p', { id: 'credentials-label' }, credentials.label),
           h('p', { class: 'small', id: 'sign-in-detail' }, detail),
           state.signInError ? h('p', { class: 'small error-text', id: 'sign-in-error' }, state.signInError) : null,
-          state.secretStorage && !state.secretStorage.persistent
-            ? h('p', { class: 'small warn-text', id: 'secret-storage' }, state.secretStorage.warning ?? 'Sign-in tokens are kept in memory only (as set): you will sign in again after each restart.')
-            : null,
+          secretStorageNote(state),
           credentials.interactive
             ? h(
                 'div',
@@ -143,6 +142,12 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
     } catch (error) {
       context.toast(describeError(error));
     }
+  }
+
+  /** Where the sign-in's tokens cannot outlive the process (AppState.secretStorage), the card says so. */
+  function secretStorageNote(state: AppState): HTMLElement | null {
+    if (!state.secretStorage || state.secretStorage.persistent) return null;
+    return h('p', { class: 'small warn-text', id: 'secret-storage' }, state.secretStorage.warning ?? 'Sign-in tokens are kept in memory only (as set): you will sign in again after each restart.');
   }
 
   /**
