@@ -1,4 +1,4 @@
-import type { EditableSettings, SettingsPatch, SettingsUpdate } from '../src/app/types.ts';
+import type { AppState, EditableSettings, SettingsPatch, SettingsUpdate } from '../src/app/types.ts';
 import { api, ControlApiError } from './api.ts';
 import { describeError, type UiContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
@@ -40,6 +40,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
   const portHint = h('span', { class: 'hint', id: 'setting-port-hint' });
   const sourceHint = h('span', { class: 'hint', id: 'setting-source-hint', attrs: { hidden: '' } }, 'This run uses the built-in emulator (--emulator): the sign-in here applies to runs without it.');
   const region = h('input', { id: 'setting-region', attrs: { type: 'text', placeholder: 'from AWS_REGION, else us-east-1', spellcheck: 'false' } });
+  const regionHint = h('span', { class: 'hint', id: 'setting-region-hint', attrs: { hidden: '' } });
   const source = h('select', { id: 'setting-source' }, ...SOURCES.map((entry) => h('option', { attrs: { value: entry.value } }, entry.label)));
   // display: contents: the source's fields join the form's grid.
   const sourceFields = h('div', { class: 'grid-contents', id: 'setting-source-fields' });
@@ -61,6 +62,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
       portHint,
       h('label', { attrs: { for: 'setting-region' } }, 'Region'),
       region,
+      regionHint,
       h('label', { attrs: { for: 'setting-source' } }, 'Sign-in'),
       source,
       sourceHint,
@@ -90,6 +92,7 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
         const id = `setting-auth-${field.name}`;
         const input = h('input', { id, attrs: { type: field.type ?? 'text', placeholder: field.placeholder, spellcheck: 'false' } });
         input.value = typeof current[field.name] === 'string' ? (current[field.name] as string) : '';
+        input.disabled = source.disabled;
         fieldInputs.set(field.name, input);
         return [h('label', { attrs: { for: id } }, field.label), input];
       }),
@@ -229,14 +232,36 @@ export function createSettingsTab(panel: HTMLElement, context: UiContext): { sho
 
   /** The stored port and the one in use differ with --port or a change waiting for a restart. */
   function renderPortHint(): void {
+    const pinnedBy = context.state?.pinned.port;
+    if (pinnedBy) {
+      portHint.textContent = `Set by ${pinnedBy} for this run${context.state?.baseUrl ? ` (serving on ${context.state.port})` : ''}.`;
+      return;
+    }
     const inUse = context.state?.baseUrl ? context.state.port : null;
     portHint.textContent = inUse !== null && loaded && inUse !== loaded.port ? `0 picks a free port. Now serving on ${inUse}.` : '0 picks a free port.';
+  }
+
+  /**
+   * A setting a flag or environment variable decides (AppState.pinned) is kept by a restart: its field is
+   * disabled and says which one, so a change that would never apply cannot be made.
+   */
+  function renderPinned(state: AppState): void {
+    port.disabled = state.pinned.port !== undefined;
+    region.disabled = state.pinned.region !== undefined;
+    regionHint.hidden = state.pinned.region === undefined;
+    regionHint.textContent = state.pinned.region ? `Set by ${state.pinned.region} for this run.` : '';
+    source.disabled = state.pinned.auth !== undefined;
+    for (const input of fieldInputs.values()) input.disabled = source.disabled;
+    sourceHint.hidden = !state.emulator && !state.pinned.auth;
+    sourceHint.textContent = state.pinned.auth
+      ? `Set by ${state.pinned.auth} for this run.`
+      : 'This run uses the built-in emulator (--emulator): the sign-in here applies to runs without it.';
   }
 
   context.onState((state) => {
     if (loaded) renderRestart(state.restartRequired);
     renderPortHint();
-    sourceHint.hidden = !state.emulator;
+    renderPinned(state);
   });
 
   return {

@@ -1,5 +1,5 @@
 import type { AppState } from '../src/app/types.ts';
-import { api, ControlApiError } from './api.ts';
+import { api } from './api.ts';
 import { describeError, type UiContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
 import { formatRemaining } from './format.ts';
@@ -96,10 +96,11 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
           h('p', null, 'Confirm this code on the sign-in page:'),
           h('p', { class: 'device-code mono', id: 'device-code' }, pending.userCode),
           h('p', { class: 'small' }, expiry, ' · ', verificationLink(pending.verificationUriComplete ?? pending.verificationUri, pending.verificationUri)),
+          secretStorageNote(state),
           h(
             'div',
             { class: 'row' },
-            h('button', { class: 'primary', id: 'open-verification', attrs: { type: 'button' }, on: { click: () => void openVerification(pending.verificationUriComplete ?? pending.verificationUri) } }, 'Open sign-in page'),
+            h('button', { class: 'primary', id: 'open-verification', attrs: { type: 'button' }, on: { click: () => void openVerification() } }, 'Open sign-in page'),
             h('button', { attrs: { type: 'button' }, on: { click: () => void run(api.cancelSignIn(), 'Sign-in cancelled') } }, 'Cancel'),
           ),
         ),
@@ -118,6 +119,7 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
           h('p', { id: 'credentials-label' }, credentials.label),
           h('p', { class: 'small', id: 'sign-in-detail' }, detail),
           state.signInError ? h('p', { class: 'small error-text', id: 'sign-in-error' }, state.signInError) : null,
+          secretStorageNote(state),
           credentials.interactive
             ? h(
                 'div',
@@ -142,6 +144,12 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
     }
   }
 
+  /** Where the sign-in's tokens cannot outlive the process (AppState.secretStorage), the card says so. */
+  function secretStorageNote(state: AppState): HTMLElement | null {
+    if (!state.secretStorage || state.secretStorage.persistent) return null;
+    return h('p', { class: 'small warn-text', id: 'secret-storage' }, state.secretStorage.warning ?? 'Sign-in tokens are kept in memory only (as set): you will sign in again after each restart.');
+  }
+
   /**
    * The page as a plain link too: in a browser it opens in a new tab whatever the server can do (a
    * headless serve may have no browser to open). Only http(s) URLs become links.
@@ -153,13 +161,17 @@ export function createSetupTab(panel: HTMLElement, context: UiContext): { show()
     return link;
   }
 
-  /** The shell opens the page in the system browser; headless (409), this page opens it itself. */
-  async function openVerification(url: string): Promise<void> {
+  /** The shell opens the page in the system browser; when it could not (headless, no browser), the plain link is pointed at. */
+  async function openVerification(): Promise<void> {
     try {
-      await api.openSignInPage();
+      const { opened } = await api.openSignInPage();
+      if (opened) return;
+      const link = document.getElementById('verification-link');
+      link?.classList.add('attention');
+      link?.focus();
+      context.toast('No browser could be opened from here: follow the sign-in link.');
     } catch (error) {
-      if (error instanceof ControlApiError && error.status === 409 && /^https?:\/\//.test(url)) window.open(url, '_blank', 'noopener');
-      else context.toast(describeError(error));
+      context.toast(describeError(error));
     }
   }
 

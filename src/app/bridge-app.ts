@@ -41,6 +41,8 @@ import type {
   EditableSettings,
   ModelsState,
   PendingSignIn,
+  PinnedSettings,
+  SecretStorageState,
   SettingsPatch,
   SettingsStore,
   SettingsUpdate,
@@ -142,6 +144,11 @@ interface Running {
 export interface BridgeAppHandle extends BridgeApp {
   /** Why the last start() ended in status error or port-in-use, as thrown (serve maps it to an exit code). */
   readonly startError: unknown;
+  /**
+   * With signInAtStart and no session: the sign-in start() began once listening (status signing-in);
+   * settles when it succeeded (status serving) or failed (startError says why). Null otherwise.
+   */
+  readonly startupSignIn: Promise<void> | null;
   /** True when the API key was made for this run (serve prints it). */
   readonly apiKeyGenerated: boolean;
   readonly gateway: RunningGateway | null;
@@ -174,11 +181,12 @@ class Bridge implements BridgeAppHandle {
   #apiKeyGenerated = false;
   /** A key generated without a store lives as long as this process: a restart() must not break the tools using it. */
   #generatedApiKey: string | null = null;
+  #startupSignIn: Promise<void> | null = null;
   #signing: { abort: AbortController; prompt: Promise<PendingSignIn> } | null = null;
   #onPrompt: ((pending: PendingSignIn) => void) | null = null;
   #syncNoticeSent = false;
   #renewalNoticeSent = false;
-  #base: Omit<AppState, 'credentials' | 'models' | 'baseUrl' | 'ledgerPath' | 'settingsPath'>;
+  #base: Omit<AppState, 'credentials' | 'models' | 'baseUrl' | 'secretStorage' | 'ledgerPath' | 'settingsPath'>;
 
   constructor(options: BridgeAppOptions) {
     this.#options = options;
@@ -195,7 +203,19 @@ class Bridge implements BridgeAppHandle {
       signIn: null,
       signInError: null,
       restartRequired: [],
+      pinned: this.#pinned(),
     };
+  }
+
+  /** What serve's flags and the environment decide for the whole process (restart() keeps #overrides and the env). */
+  #pinned(): PinnedSettings {
+    const pinned: PinnedSettings = {};
+    if (this.#overrides.port !== undefined) pinned.port = '--port';
+    const regionVariable = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((name) => this.#env[name]);
+    if (this.#overrides.region) pinned.region = '--region';
+    else if (regionVariable) pinned.region = regionVariable;
+    if (this.#options.auth !== undefined) pinned.auth = '--auth';
+    return pinned;
   }
 
   // ---- state ------------------------------------------------------------------------------------
@@ -207,6 +227,7 @@ class Bridge implements BridgeAppHandle {
       baseUrl: running?.gateway.url ?? null,
       credentials: this.#credentialsState(),
       models: this.#modelsState(),
+      secretStorage: this.#secretStorage(),
       ledgerPath: running?.usage.ledger.path ?? null,
       settingsPath: this.#store?.path ?? settingsFileIn(this.#options.dataDirectory),
     };
@@ -214,6 +235,10 @@ class Bridge implements BridgeAppHandle {
 
   get startError(): unknown {
     return this.#startError;
+  }
+
+  get startupSignIn(): Promise<void> | null {
+    return this.#startupSignIn;
   }
 
   get apiKeyGenerated(): boolean {
@@ -269,6 +294,13 @@ class Bridge implements BridgeAppHandle {
     };
   }
 
+  #secretStorage(): SecretStorageState | null {
+    const status = this.#running?.source?.status();
+    if (!status?.tokenStorage) return null;
+    const persistent = status.tokenStorage !== 'memory-only';
+    return { kind: status.tokenStorage, persistent, warning: persistent ? null : status.warning };
+  }
+
   #modelsState(): ModelsState {
     const mapping = this.#running?.gateway.models;
     if (!mapping) return { defaultModel: null, defaultModelId: null, aliases: {} };
@@ -287,6 +319,7 @@ class Bridge implements BridgeAppHandle {
 
   async #start(): Promise<AppState> {
     this.#startError = null;
+    this.#startupSignIn = null;
     this.#syncNoticeSent = false;
     this.#setState({ status: 'starting', message: 'Starting…', portHolder: null, signIn: null, restartRequired: [] });
     const undo: Array<() => unknown> = [];
@@ -316,10 +349,6 @@ class Bridge implements BridgeAppHandle {
       undo.push(() => clients.destroy());
 
       const needsSignIn = isInteractive(credentials.source) && !(await this.#hasSession(credentials.source));
-      if (needsSignIn && this.#options.signInAtStart) {
-        // Headless: sign in before serving, as `bedrock-bridge serve` always did.
-        await this.#signInNow(credentials.source as InteractiveSource);
-      }
 
       const apiKey = await this.#apiKey(settings);
       let usageRef: UsagePipeline | null = null;
@@ -383,7 +412,11 @@ class Bridge implements BridgeAppHandle {
       this.#running = running;
       this.#watch(running);
       const signedOut = isInteractive(running.source) && !running.source.signedIn;
-      if (signedOut) {
+      if (needsSignIn && this.#options.signInAtStart) {
+        this.#startupSignIn = this.#signInAtStart(running, running.source as InteractiveSource);
+        // Marked handled here; serve awaits it and exits when it fails.
+        this.#startupSignIn.catch(() => {});
+      } else if (signedOut) {
         this.#signedOut('You are not signed in: model calls answer 401 until you sign in.');
       } else {
         this.#setState({ status: 'serving', port: gateway.port, region, message: `Serving on ${gateway.url}` });
@@ -782,14 +815,20 @@ class Bridge implements BridgeAppHandle {
     return { prompt, done };
   }
 
-  /** Headless start: sign in and wait for it before serving. */
-  async #signInNow(source: InteractiveSource): Promise<void> {
+  /**
+   * Headless start: the server already listens (model calls answer 401 sign_in_required meanwhile, the
+   * window's link works and shows the code) while the sign-in runs. Its failure is the start's failure.
+   */
+  async #signInAtStart(running: Running, source: InteractiveSource): Promise<void> {
+    this.#setState({ status: 'signing-in', port: running.gateway.port, region: running.region, message: 'Signing in…', signIn: null, signInError: null });
     try {
       await this.#beginSignIn(source).done;
-      this.#setState({ status: 'starting', message: 'Signed in; starting…', signIn: null, signInError: null });
     } catch (error) {
-      throw new CredentialSourceError(`--auth ${source.kind}: ${messageOf(error)}`);
+      this.#startError = new CredentialSourceError(`--auth ${source.kind}: ${messageOf(error)}`);
+      if (this.#running === running) this.#setState({ status: 'needs-sign-in', message: 'You are not signed in: model calls answer 401 until you sign in.', signIn: null, signInError: messageOf(error) });
+      throw this.#startError;
     }
+    this.#signedInAgain(running);
   }
 
   async signIn(): Promise<PendingSignIn> {
@@ -825,8 +864,7 @@ class Bridge implements BridgeAppHandle {
   async openSignInPage(): Promise<boolean> {
     const pending = this.#base.signIn;
     if (!pending || !this.#options.openUrl) return false;
-    await this.#options.openUrl(pending.verificationUriComplete ?? pending.verificationUri);
-    return true;
+    return this.#options.openUrl(pending.verificationUriComplete ?? pending.verificationUri);
   }
 
   async signOut(): Promise<AppState> {
@@ -871,6 +909,11 @@ class Bridge implements BridgeAppHandle {
       const field = issue.path.join('.') || null;
       throw new AppInputError(`${field ?? 'settings'}: ${issue.message}`, field ? { field } : {});
     }
+    for (const [field, by] of Object.entries(this.#base.pinned)) {
+      if (parsed.data[field as keyof PinnedSettings] !== undefined) {
+        throw new AppInputError(`${field} is set by ${by} for this run: a change here would not apply after a restart. Start without ${by} to use the stored ${field}.`, { field, kind: 'conflict' });
+      }
+    }
     const { models, defaultModel, startAtLogin, auditEndpoint, ...rest } = parsed.data;
     const store = await this.#requireStore();
     const change: Record<string, unknown> = {};
@@ -904,7 +947,7 @@ class Bridge implements BridgeAppHandle {
       await this.#options.loginItem.set(startAtLogin);
     }
     this.#setState({ restartRequired: this.#restartRequired(readSettings(store).settings) });
-    return { settings: await this.settings(), restartRequired: this.#base.restartRequired };
+    return { settings: await this.settings(), restartRequired: this.#base.restartRequired, pinned: this.#base.pinned };
   }
 
   #restartRequired(stored: Settings): string[] {

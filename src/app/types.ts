@@ -6,7 +6,7 @@
  * login items) comes in through the small ports at the end of this file.
  */
 import type { CredentialSourceKind } from '../credentials/credential-source.ts';
-import type { SafeStorageLike } from '../credentials/vault.ts';
+import type { SafeStorageLike, VaultProtection } from '../credentials/vault.ts';
 import type { RequestEventBus } from '../core/request-events.ts';
 import type { SettingsOverrides } from '../core/settings.ts';
 
@@ -79,11 +79,31 @@ export interface AppState {
   models: ModelsState;
   /** Settings keys changed since start that apply after restart(), e.g. ['port']; empty when none. */
   restartRequired: string[];
+  /**
+   * Settings a command-line flag or environment variable decides for this process, by the flag or
+   * variable that does, e.g. `{ port: '--port', region: 'AWS_REGION' }`: a restart keeps them, so the
+   * window cannot change them (PATCH /settings answers 409).
+   */
+  pinned: PinnedSettings;
+  /**
+   * Where the sign-in's tokens are kept; null for sources that keep none. `persistent: false` when only
+   * memory is left (no OS keychain headless, Electron's safeStorage `basic_text`): the sign-in ends with
+   * the process, and `warning` says why (null when the user chose memory only).
+   */
+  secretStorage: SecretStorageState | null;
   /** Where usage is recorded; null before start. */
   ledgerPath: string | null;
   /** Where settings are stored (the settings.json path). */
   settingsPath: string;
 }
+
+export interface SecretStorageState {
+  kind: VaultProtection;
+  persistent: boolean;
+  warning: string | null;
+}
+
+export type PinnedSettings = Partial<Record<'port' | 'region' | 'auth', string>>;
 
 /** The settings the window and tray may read and change (a subset of src/core/settings.ts). */
 export interface EditableSettings {
@@ -108,6 +128,8 @@ export interface SettingsUpdate {
   settings: EditableSettings;
   /** Keys of this and earlier changes that apply only after restart(). */
   restartRequired: string[];
+  /** As AppState.pinned. */
+  pinned: PinnedSettings;
 }
 
 /** The result of "try it": one tiny chat request through the real server. */
@@ -165,7 +187,7 @@ export interface BridgeApp {
   signIn(): Promise<PendingSignIn>;
   /** Cancels a sign-in under way (no-op otherwise). */
   cancelSignIn(): void;
-  /** Opens the pending sign-in's verification page through the shell; false when the shell cannot. */
+  /** Opens the pending sign-in's verification page through the shell; false when nothing opened. */
   openSignInPage(): Promise<boolean>;
   /** Ends the session at the IdP where possible and wipes the vault; status needs-sign-in. */
   signOut(): Promise<AppState>;
@@ -226,14 +248,20 @@ export interface BridgeAppOptions {
   auth?: string;
   /** Serve the built-in Bedrock emulator (no AWS account). */
   emulator?: boolean;
-  /** Start a device-flow sign-in at start() when the source has no session (headless serve: true). */
+  /**
+   * Start a device-flow sign-in at start() when the source has no session (headless serve: true): the
+   * server listens first (status signing-in), see BridgeAppHandle.startupSignIn.
+   */
   signInAtStart?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Electron's safeStorage: the token vault's backend in the app. Default: the OS keychain. */
   safeStorage?: SafeStorageLike;
   apiKeyStore?: ApiKeyStore;
-  /** Opens an http(s) URL in the system browser (only sign-in verification pages are passed). */
-  openUrl?: (url: string) => Promise<void>;
+  /**
+   * Opens an http(s) URL in the system browser (only sign-in verification pages are passed); resolves
+   * false when nothing could be opened (no desktop session, `BROWSER=none`).
+   */
+  openUrl?: (url: string) => Promise<boolean>;
   notify?: (notification: AppNotification) => void;
   loginItem?: LoginItemPort;
   /** Notices for people (never secrets). Default: stderr. */

@@ -186,7 +186,9 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
     env: io.env,
     log: io.stderr,
     openUrl: async (url) => {
-      if (await openInBrowser(url, io.env)) io.stderr('(opened in your browser)');
+      const opened = await openInBrowser(url, io.env);
+      if (opened) io.stderr('(opened in your browser)');
+      return opened;
     },
   });
   let shownCode: string | null = null;
@@ -221,10 +223,21 @@ export async function startServe(argv: string[], io: ServeIo = defaultIo, onRead
     app.events.on('request-finished', (event) => io.stderr(formatRequestLine(event)));
   }
 
-  const state = await app.start();
+  let state = await app.start();
   const gateway = app.gateway;
   const usage = app.usage;
-  if (!gateway || !usage || (state.status !== 'serving' && state.status !== 'needs-sign-in')) throw startFailure(app);
+  if (!gateway || !usage || !['serving', 'needs-sign-in', 'signing-in'].includes(state.status)) throw startFailure(app);
+  if (app.startupSignIn) {
+    // Listening already: a headless user can sign in from the window (it shows the code) while the terminal waits.
+    io.stdout(`Signing in before serving. Window: ${app.uiLink()}  (one-time link: the sign-in code is shown there too)`);
+    try {
+      await app.startupSignIn;
+    } catch {
+      await app.stop({ graceMs: 0 });
+      throw startFailure(app);
+    }
+    state = app.state;
+  }
 
   const handle: ServeHandle = {
     app,

@@ -39,6 +39,14 @@ export function bedrockNativeRoute(operation: BedrockNativeOperation): string {
 /** Bedrock-native routes that run a model (CountTokens is free and generates nothing). */
 const BEDROCK_NATIVE_INFERENCE = new Set(BEDROCK_NATIVE_OPERATIONS.filter((operation) => operation !== 'count-tokens').map(bedrockNativeRoute));
 
+/**
+ * The routes of the model API (`/v1/*` and the Bedrock-native `/model/...` passthrough): what the live log
+ * shows. Anything else the server answers (a browser's /favicon.ico, a stray path) is not a model call.
+ */
+export function isModelApiRoute(route: string): boolean {
+  return route === '/v1' || route.startsWith('/v1/') || route.startsWith('/model/');
+}
+
 /** The routes that call a model: the usage ledger records their requests, whatever the outcome. */
 export function isInferenceRoute(route: string): boolean {
   return route === CHAT_ROUTE || route === EMBEDDINGS_ROUTE || route === MESSAGES_ROUTE || route === RESPONSES_ROUTE || BEDROCK_NATIVE_INFERENCE.has(route);

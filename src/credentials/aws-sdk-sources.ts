@@ -86,6 +86,7 @@ abstract class SdkCredentialSource implements CredentialSource {
       credentialsExpireAt: current?.expiration ?? null,
       sessionEndsAt: null,
       warning: this.#warning,
+      tokenStorage: null,
     };
   }
 

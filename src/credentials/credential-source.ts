@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { VaultProtection } from './vault.ts';
 
 export type CredentialSourceKind = 'env' | 'aws-profile' | 'identity-center' | 'org-gateway';
 
@@ -17,6 +18,8 @@ export interface CredentialStatus {
   credentialsExpireAt: Date | null;
   sessionEndsAt: Date | null;
   warning: string | null;
+  /** Where a device-flow sign-in keeps its tokens; null for sources that hold none (aws-profile, env). */
+  tokenStorage: VaultProtection | null;
 }
 
 export interface CredentialSource {

@@ -134,6 +134,7 @@ export class TokenSession {
       // With a refresh token the session lasts until the org ends it (not announced); without one, until the access token expires.
       sessionEndsAt: this.#refreshToken ? null : this.#access ? new Date(this.#access.expiresAt) : null,
       warning: this.#vault.warning,
+      tokenStorage: this.#vault.protection,
     };
   }
 

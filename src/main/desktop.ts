@@ -73,6 +73,7 @@ export async function startDesktop(ports: DesktopPorts): Promise<void> {
     openUrl: async (url) => {
       if (!mayOpenExternally(url, app.state)) throw new Error('Only the verification page of the sign-in under way opens in the browser.');
       await ports.openExternal(url);
+      return true;
     },
   });
   const window = windowController(ports, app, log);

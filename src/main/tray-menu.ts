@@ -85,6 +85,7 @@ export function trayTooltip(state: AppState): string {
   const status = statusLine(state);
   const repeats = state.message.replace(/\.$/, '') === status;
   if ((state.status === 'error' || state.status === 'port-in-use') && state.message && !repeats) lines.push(state.message);
+  if (state.secretStorage && !state.secretStorage.persistent) lines.push('Sign-in kept in memory only: sign in again after each restart');
   return lines.join('\n');
 }
 

@@ -9,7 +9,7 @@ import { AppInputError } from '../../src/app/errors.ts';
 import { settingsJsonSchema } from '../../src/app/settings-store.ts';
 import type { AppState } from '../../src/app/types.ts';
 import type { RequestFinishedEvent } from '../../src/core/request-events.ts';
-import { chatThrough, startApp, tempDataDirectory } from './support.ts';
+import { chatThrough, controlCall, startApp, tempDataDirectory, uiCookieFrom } from './support.ts';
 import { freePort } from '../support/free-port.ts';
 
 const NOVA = 'amazon.nova-micro-v1:0';
@@ -81,6 +81,7 @@ test('core: settings round trip: a port change waits for restart(), which applie
     assert.equal(app.state.status, 'serving', app.state.message);
     const firstPort = app.state.port;
     const generatedKey = app.connection()!.apiKey;
+    assert.equal(app.apiKeyGenerated, true);
 
     const nextPort = await freePort();
     const update = await app.updateSettings({ port: nextPort, auditEndpoint: 'https://audit.example.com/v1/usage', defaultModel: NOVA });
@@ -97,6 +98,7 @@ test('core: settings round trip: a port change waits for restart(), which applie
     assert.equal(app.state.port, nextPort);
     assert.deepEqual(app.state.restartRequired, []);
     assert.equal(app.connection()!.apiKey, generatedKey, 'the key generated for this run survives the restart: tools keep working');
+    assert.equal((await chatThrough(app)).status, 200);
     const stored = JSON.parse(readFileSync(join(home.path, 'settings.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual(stored, { port: nextPort, usage: { endpoint: 'https://audit.example.com/v1/usage' }, defaultModel: NOVA });
   } finally {
@@ -132,6 +134,30 @@ test('core: a port held by another Bedrock Bridge or by another program is told 
   } finally {
     busy.close();
     await first.close();
+    home.remove();
+  }
+});
+
+test('core: settings a flag or variable decides for the run are said so; the window cannot change them, as a restart would keep the flag', async () => {
+  const home = tempDataDirectory('bb-app-pinned-');
+  const running = await startApp({ dataDirectory: home.path, overrides: { port: 0 }, env: { AWS_DEFAULT_REGION: 'eu-west-1' } });
+  const { app } = running;
+  try {
+    assert.deepEqual(app.state.pinned, { port: '--port', region: 'AWS_DEFAULT_REGION' });
+    const cookie = await uiCookieFrom(app);
+    const read = await controlCall(app, cookie, 'GET', '/settings');
+    assert.deepEqual(read.json.pinned, { port: '--port', region: 'AWS_DEFAULT_REGION' });
+    const refused = await controlCall(app, cookie, 'PATCH', '/settings', { port: await freePort() });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.json.error.field, 'port');
+    assert.match(refused.json.error.message, /set by --port/);
+    assert.equal((await controlCall(app, cookie, 'PATCH', '/settings', { region: 'us-west-2' })).status, 409);
+    const allowed = await controlCall(app, cookie, 'PATCH', '/settings', { auditEndpoint: 'https://audit.example.com/v1/usage' });
+    assert.equal(allowed.status, 200);
+    assert.deepEqual(allowed.json.pinned, { port: '--port', region: 'AWS_DEFAULT_REGION' });
+    assert.deepEqual(allowed.json.restartRequired, ['auditEndpoint']);
+  } finally {
+    await running.close();
     home.remove();
   }
 });

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { MEMORY_ONLY_WARNING_BASIC_TEXT, type SafeStorageLike } from '../../src/credentials/vault.ts';
 import type { AppState, AppStatus } from '../../src/app/types.ts';
 import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
 import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
 import { serveApps } from '../credentials/helpers.ts';
-import { chatThrough, identityCenterHome, startApp, tempDataDirectory } from './support.ts';
+import { chatThrough, controlCall, identityCenterHome, startApp, tempDataDirectory, uiCookieFrom } from './support.ts';
 
 const USER = 'alice@example.com';
 
@@ -17,13 +20,17 @@ test('core + Identity Center emulator: sign in from the window with the code in 
   const home = tempDataDirectory('bb-app-sign-in-');
   identityCenterHome(home.path, { identityCenter: emulator.url, sts: emulator.url, bedrock: emulator.url });
   const opened: string[] = [];
+  let browserAvailable = true;
   const notices: string[] = [];
   const running = await startApp({
     dataDirectory: home.path,
     emulator: false,
     overrides: {},
     env: { AWS_REGION: 'us-east-1' },
-    openUrl: async (url) => void opened.push(url),
+    openUrl: async (url) => {
+      opened.push(url);
+      return browserAvailable;
+    },
     notify: (notification) => void notices.push(notification.kind),
   });
   const { app } = running;
@@ -57,6 +64,7 @@ test('core + Identity Center emulator: sign in from the window with the code in 
   try {
     assert.equal(app.state.status, 'needs-sign-in', app.state.message);
     assert.equal(app.state.credentials.interactive, true);
+    assert.deepEqual(app.state.secretStorage, { kind: 'memory-only', persistent: false, warning: null }, 'memory only as sign-in.json asks');
     assert.deepEqual(notices, ['sign-in-needed']);
     assert.equal((await chat()).status, 401);
 
@@ -78,6 +86,13 @@ test('core + Identity Center emulator: sign in from the window with the code in 
     // Cancelling a sign-in leaves the session as it was.
     const cancelled = app.signIn();
     await cancelled;
+    // The window asks for the page: the API says whether anything opened (headless without a browser: no).
+    const cookie = await uiCookieFrom(app);
+    const openedNow = await controlCall(app, cookie, 'POST', '/sign-in/open');
+    assert.equal(openedNow.status, 200);
+    assert.deepEqual(openedNow.json, { opened: true });
+    browserAvailable = false;
+    assert.deepEqual((await controlCall(app, cookie, 'POST', '/sign-in/open')).json, { opened: false });
     app.cancelSignIn();
     await reach('serving');
     assert.equal(app.state.signInError, 'Sign-in was cancelled.');
@@ -121,6 +136,30 @@ test('core: credentials that cannot be renewed (Identity Center unreachable) are
     for (let i = 0; i < 2; i += 1) assert.notEqual((await chatThrough(app)).status, 200);
     assert.deepEqual(notices, ['sign-in-needed', 'credentials-not-renewed'], 'told once, and not as an ended sign-in');
     assert.equal(app.state.status, 'serving', 'the session itself did not end');
+  } finally {
+    await running.close();
+    await emulator.close();
+    home.remove();
+  }
+});
+
+test('core: where secrets can only be kept in memory (safeStorage backend basic_text) the state says so, with the reason', async () => {
+  const emulator = await startEmulator({ registry: new CredentialRegistry() });
+  const home = tempDataDirectory('bb-app-basic-text-');
+  identityCenterHome(home.path, { identityCenter: emulator.url, sts: emulator.url, bedrock: emulator.url });
+  const signInFile = join(home.path, 'sign-in.json');
+  const { memoryOnlyVault: _asked, ...signIn } = JSON.parse(readFileSync(signInFile, 'utf8')) as Record<string, unknown>;
+  writeFileSync(signInFile, JSON.stringify(signIn));
+  const plainText: SafeStorageLike = {
+    getSelectedStorageBackend: () => 'basic_text',
+    isAsyncEncryptionAvailable: async () => true,
+    encryptStringAsync: async () => assert.fail('nothing may be written with basic_text'),
+    decryptStringAsync: async () => assert.fail('nothing may be read with basic_text'),
+  };
+  const running = await startApp({ dataDirectory: home.path, emulator: false, overrides: {}, env: { AWS_REGION: 'us-east-1' }, safeStorage: plainText });
+  try {
+    assert.equal(running.app.state.status, 'needs-sign-in', running.app.state.message);
+    assert.deepEqual(running.app.state.secretStorage, { kind: 'memory-only', persistent: false, warning: MEMORY_ONLY_WARNING_BASIC_TEXT });
   } finally {
     await running.close();
     await emulator.close();

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, postChat, startServe } from '../support/serve-process.ts';
-import { buildUiOnce, chromiumSkip, launchChromium, openUi, uiLinkOf } from '../ui/browser.ts';
+import { chromiumSkip, launchChromium } from '../support/chromium.ts';
+import { buildUiOnce, openUi, uiLinkOf } from '../ui/browser.ts';
 
 const LOADS = 7;
 const RATE = 200;

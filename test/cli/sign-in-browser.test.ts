@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import type { AppState } from '../../src/app/types.ts';
 import { browserCommand, openInBrowser } from '../../src/cli/open-browser.ts';
 import { CredentialRegistry } from '../../src/emulator/credential-registry.ts';
 import { createIdentityCenterEmulator } from '../../src/emulator/identity-center.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
-import { identityCenterServeEnv, startServe } from '../support/serve-process.ts';
+import { identityCenterServeEnv, MAIN, startServe } from '../support/serve-process.ts';
 
 const URL_WITH_QUERY = 'https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH&x=1;touch%20/tmp/pwned';
 
@@ -121,6 +123,87 @@ test('serve signs in through Identity Center on start: prints the URL and code, 
     }
   } finally {
     if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+    await emulator.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+const IDENTITY_CENTER_SIGN_IN = JSON.stringify({ source: 'identity-center', identityCenter: { startUrl: 'https://example.awsapps.com/start', region: 'us-east-1', accountId: '111122223333', roleName: 'BedrockUser' } });
+
+/** `serve` signing in through Identity Center at start, its output followed as it comes. */
+function serveSigningIn(home: string, emulatorUrl: string, args: string[]) {
+  writeFileSync(join(home, 'sign-in.json'), IDENTITY_CENTER_SIGN_IN);
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { env: identityCenterServeEnv(home, emulatorUrl), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const printed = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const match = pattern.exec(output);
+      if (match) return match;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} in:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  return { child, exit, printed, output: () => output };
+}
+
+test("serve listens before its start-up sign-in ends: the window's link works at once and shows the code; model calls answer 401 sign_in_required meanwhile", { timeout: 60_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'bb-serve-sso-early-'));
+  const registry = new CredentialRegistry();
+  const identityCenter = createIdentityCenterEmulator(registry);
+  const emulator = await startEmulator({ registry, services: [identityCenter.routes, createStsEmulator(registry)] });
+  const { child, exit, printed, output } = serveSigningIn(home, emulator.url, ['--api-key', 'bb-early-key']);
+  try {
+    const link = new URL((await printed(/Window: (http:\/\/\S+\/ui\/\?token=[\w-]+)/))[1]!);
+    const terminalCode = (await printed(/confirm the code: ([A-Z]{4}-[A-Z]{4})/))[1]!;
+    assert.doesNotMatch(output(), /Bedrock Bridge is ready/, 'still waiting for the sign-in');
+
+    // The window opens through the early link and shows the code the terminal shows.
+    const exchange = await fetch(link, { redirect: 'manual' });
+    assert.equal(exchange.status, 303);
+    const cookie = exchange.headers.get('set-cookie')!.split(';')[0]!;
+    const state = (await (await fetch(`${link.origin}/control/v1/state`, { headers: { cookie } })).json()) as AppState;
+    assert.equal(state.status, 'signing-in');
+    assert.equal(state.signIn?.userCode, terminalCode);
+
+    const chat = () =>
+      fetch(`${link.origin}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer bb-early-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+      });
+    const early = await chat();
+    assert.equal(early.status, 401);
+    assert.equal(((await early.json()) as { error: { code: string } }).error.code, 'sign_in_required');
+
+    identityCenter.control.approve(terminalCode, 'grace');
+    await printed(/Press Ctrl\+C/);
+    assert.equal((await chat()).status, 200);
+    child.kill('SIGTERM');
+    assert.equal(await exit, 0, output());
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await emulator.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a start-up sign-in that is denied still ends serve with exit code 2, saying why', { timeout: 60_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'bb-serve-sso-denied-'));
+  const registry = new CredentialRegistry();
+  const identityCenter = createIdentityCenterEmulator(registry);
+  const emulator = await startEmulator({ registry, services: [identityCenter.routes, createStsEmulator(registry)] });
+  const { child, exit, printed, output } = serveSigningIn(home, emulator.url, []);
+  try {
+    identityCenter.control.deny((await printed(/confirm the code: ([A-Z]{4}-[A-Z]{4})/))[1]!);
+    assert.equal(await exit, 2, output());
+    assert.match(output(), /--auth identity-center: .*denied/i);
+    assert.doesNotMatch(output(), /Bedrock Bridge is ready/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
     await emulator.close();
     rmSync(home, { recursive: true, force: true });
   }

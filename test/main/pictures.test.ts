@@ -4,16 +4,15 @@
  * The assertions are on the rendered page: what a user reads, not the template.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { trayIconFile } from '../../src/main/tray-icon.ts';
 import { type TrayMenuItem, trayIconState, trayMenu, trayTooltip } from '../../src/main/tray-menu.ts';
 import { notServingPage } from '../../src/main/window-policy.ts';
+import { ARTIFACTS, chromiumSkip, launchChromium } from '../support/chromium.ts';
 import { STATES } from './app-states.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = new URL('../../test/artifacts/', import.meta.url).pathname;
 const ICONS = new URL('../../build/tray/', import.meta.url).pathname;
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -49,11 +48,11 @@ function page(name: string, startAtLogin: boolean): string {
   <ul class="menu">${itemsHtml(trayMenu({ state, startAtLogin }))}</ul>`;
 }
 
-describe('tray menu pictures', { skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}` }, () => {
+describe('tray menu pictures', { skip: chromiumSkip() }, () => {
   let browser: Browser;
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await launchChromium();
   });
   after(() => browser?.close());
 

@@ -135,5 +135,7 @@ describe('tray icon and tooltip', () => {
     // The reason is added only where it says more than the status line.
     assert.equal(trayTooltip(STATES['port-in-use']), 'Bedrock Bridge: Port 8741 is in use by another program');
     assert.equal(trayTooltip(STATES.error), 'Bedrock Bridge: Not serving: see the window\nSettings file settings.json: port must be at most 65535');
+    const memoryOnly = { ...STATES.serving, secretStorage: { kind: 'memory-only' as const, persistent: false, warning: 'no keychain' } };
+    assert.equal(trayTooltip(memoryOnly), 'Bedrock Bridge: Serving on port 8741\nDefault model: gpt-4o\nSign-in kept in memory only: sign in again after each restart');
   });
 });

@@ -1,10 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { AuditStore } from '../../src/org/audit-store.ts';
 import { parseOrgConfig } from '../../src/org/config.ts';
 import { CredentialBroker } from '../../src/org/credential-broker.ts';
@@ -12,15 +11,14 @@ import { openPglite } from '../../src/org/database.ts';
 import { createOrgGatewayApp } from '../../src/org/gateway-app.ts';
 import { TokenVerifier } from '../../src/org/token-verifier.ts';
 import { startTestIdp, type TestIdp } from '../credentials/oidc-helpers.ts';
+import { chromiumSkip, launchChromium } from '../support/chromium.ts';
 import { wireRecord } from './support.ts';
 
 /**
  * The admin page in a real browser (Debian's Chromium through playwright-core): OIDC sign-in at a real
  * IdP (authorization code + PKCE), admins by group, month totals, budgets and a per-user drill-down.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumMissing = existsSync(CHROMIUM) ? null : `Chromium not found at ${CHROMIUM} (apt-get install chromium; or set CHROMIUM_PATH)`;
-if (chromiumMissing && process.env.REQUIRE_CHROMIUM === '1') throw new Error(`REQUIRE_CHROMIUM=1 but ${chromiumMissing}`);
+const chromiumMissing = chromiumSkip();
 const AUDIENCE = 'urn:bedrock-bridge:gateway';
 const SCREENSHOT = process.env.ORG_ADMIN_SCREENSHOT ?? null;
 
@@ -59,7 +57,7 @@ before(async () => {
   await filed('alice', ['eng'], [1, 2, 2, 3, 5].map((d, i) => wireRecord({ started_at: day(d), cost_usd: 1.5 + i, model_id: i % 2 ? 'anthropic.claude-3-5-haiku-20241022-v1:0' : 'anthropic.claude-sonnet-4-20250514-v1:0', client: 'claude-cli/1.0.0' })));
   await filed('bob', ['eng'], [1, 4].map((d) => wireRecord({ started_at: day(d), cost_usd: 0.4, client: 'codex_cli_rs/0.1' })));
   await filed('carl', ['contractors'], [2, 3].map((d) => wireRecord({ started_at: day(d), cost_usd: 2.1, client: '=HYPERLINK("http://evil")' })));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -83,7 +81,7 @@ async function signIn(page: Page, login: string): Promise<void> {
   await page.waitForLoadState('networkidle');
 }
 
-test('an admin signs in with the IdP and sees spend per person with budgets, and drills down into one person', { skip: chromiumMissing ?? false, timeout: 120_000 }, async () => {
+test('an admin signs in with the IdP and sees spend per person with budgets, and drills down into one person', { skip: chromiumMissing, timeout: 120_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   try {
     await signIn(page, 'root');
@@ -112,7 +110,7 @@ test('an admin signs in with the IdP and sees spend per person with budgets, and
   }
 });
 
-test('someone who is not an admin is refused after signing in; the API needs a session', { skip: chromiumMissing ?? false, timeout: 120_000 }, async () => {
+test('someone who is not an admin is refused after signing in; the API needs a session', { skip: chromiumMissing, timeout: 120_000 }, async () => {
   const page = await browser.newPage();
   try {
     await signIn(page, 'alice');

@@ -197,6 +197,9 @@ describe('control API and UI on the local server', () => {
     assert.equal(received[0]!.event, 'state');
     assert.equal((received[0]!.data as AppState).status, 'serving');
 
+    // A browser's own request and a Bedrock-native call without the key, before the chat.
+    assert.equal((await rawRequest({ port, path: '/favicon.ico' })).status, 401);
+    assert.equal((await rawRequest({ port, method: 'POST', path: `/model/${NOVA}/converse`, headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401);
     const { baseUrl, apiKey } = running.app.connection()!;
     const answer = await fetch(`${baseUrl}/chat/completions`, {
       method: 'POST',
@@ -221,5 +224,8 @@ describe('control API and UI on the local server', () => {
     assert.equal(typeof finished.costUsd, 'number');
     assert.ok(!JSON.stringify(received).includes('secret prompt'), 'no prompt text in any event');
     assert.ok(!all.some((batch) => batch.started.some((event) => event.route.startsWith('/control'))), 'control calls are not in the live log');
+    const finishedRoutes = all.flatMap((batch) => batch.finished.map((event) => event.route));
+    assert.ok(!finishedRoutes.includes('/favicon.ico') && !all.some((batch) => batch.started.some((event) => event.route === '/favicon.ico')), 'paths outside the model API are not in the live log');
+    assert.ok(finishedRoutes.includes('/model/{modelId}/converse'), 'the Bedrock-native passthrough is');
   });
 });

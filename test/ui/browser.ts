@@ -1,30 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildRenderer } from '../../scripts/renderer-build.ts';
+import { ARTIFACTS } from '../support/chromium.ts';
 
-/**
- * The window's UI in a real browser: Debian's Chromium driven by playwright-core (never a downloaded
- * browser). Without /usr/bin/chromium the browser tests are skipped, saying why, unless
- * REQUIRE_CHROMIUM=1 (CI), where a missing browser fails them.
- */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 /** The window's size in the desktop app. */
 export const WINDOW = { width: 420, height: 640 };
-
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** `skip` option for node:test: a reason when the browser is missing (and not required), else false. */
-export function chromiumSkip(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  if (process.env.REQUIRE_CHROMIUM === '1') throw new Error(`REQUIRE_CHROMIUM=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
-  return `${CHROMIUM} is missing: apt-get install chromium to run the browser tests (REQUIRE_CHROMIUM=1 makes this a failure)`;
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-}
 
 let built: Promise<unknown> | null = null;
 /** serve answers /ui/ from dist/renderer: build it once per test process, from the sources under test. */

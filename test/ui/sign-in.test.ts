@@ -9,7 +9,8 @@ import { createIdentityCenterEmulator } from '../../src/emulator/identity-center
 import { startEmulator } from '../../src/emulator/index.ts';
 import { createStsEmulator } from '../../src/emulator/sts.ts';
 import { identityCenterServeEnv, startServe, type Started } from '../support/serve-process.ts';
-import { buildUiOnce, chromiumSkip, launchChromium, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
+import { chromiumSkip, launchChromium } from '../support/chromium.ts';
+import { buildUiOnce, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
 
 /**
  * Sign-in from the window: serve configured for IAM Identity Center (the emulator's). serve signs in at
@@ -51,6 +52,8 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
   test('Sign out ends the session: the window offers Sign in again and model calls need it', async () => {
     const { page } = ui;
     await page.waitForFunction(() => /Signed in as ada/.test(document.querySelector('#sign-in-detail')?.textContent ?? ''));
+    // serve has no Secret Service here: the tokens live in memory only, and the sign-in card says so.
+    assert.match((await page.textContent('#secret-storage')) ?? '', /kept in memory only/);
     await page.click('#sign-out');
     await page.waitForSelector('#sign-in-button');
     await page.waitForSelector('#state[data-level="warn"]');
@@ -69,6 +72,11 @@ describe('signing in from the window', { skip: chromiumSkip(), timeout: 180_000 
     assert.match(code, /^[A-Z]{4}-[A-Z]{4}$/);
     assert.match((await page.textContent('#sign-in-expiry')) ?? '', /Code expires in \d+ (min|s)/);
     assert.equal(await page.getAttribute('#state', 'data-level'), 'warn');
+    // serve runs with BROWSER=none: "Open sign-in page" opens nothing, so the window points at its link.
+    await page.click('#open-verification');
+    await page.waitForSelector('#verification-link.attention');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'verification-link');
+    assert.match((await page.textContent('#toast')) ?? '', /No browser could be opened/);
     await screenshot(page, 'window-setup-signing-in-light');
 
     // The verification link opens the page (code filled in) in a new tab of this browser; the user

@@ -8,7 +8,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { cleanEnv, postChat, startServe, type Started } from '../support/serve-process.ts';
-import { buildUiOnce, chromiumSkip, launchChromium, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
+import { chromiumSkip, launchChromium } from '../support/chromium.ts';
+import { buildUiOnce, openUi, screenshot, uiLinkOf, type UiPage } from './browser.ts';
 
 /**
  * The window's UI end to end: real Chromium against a real `serve --emulator`, opened through the
@@ -303,6 +304,9 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
     const { page } = ui;
     await showTab(page, 'settings');
     await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#setting-port')?.value ?? '') !== '');
+    // serve was started with --port: a restart keeps it, so the window does not offer to change it.
+    assert.equal(await page.isDisabled('#setting-port'), true);
+    assert.match((await page.textContent('#setting-port-hint')) ?? '', /^Set by --port for this run/);
     await page.fill('#setting-region', 'eu-west-1');
     await page.click('#save-settings');
     await page.waitForFunction(() => document.querySelector('#settings-message')?.textContent === 'Saved.');

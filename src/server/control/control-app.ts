@@ -214,7 +214,7 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
     return url ? json({ url }) : controlError(503, 'not_serving', 'The server is not listening right now.');
   });
 
-  control.get('/settings', async () => json({ settings: await bridge.settings(), restartRequired: bridge.state.restartRequired }));
+  control.get('/settings', async () => json({ settings: await bridge.settings(), restartRequired: bridge.state.restartRequired, pinned: bridge.state.pinned }));
   control.patch('/settings', bodyRoute(settingsBodySchema, async (patch) => json(await bridge.updateSettings(patch as SettingsPatch))));
   control.post('/restart', () => {
     // Answered first: the restart closes this very server.
@@ -261,9 +261,8 @@ export function createControlApp(options: ControlAppOptions): ControlApp {
   });
   control.post('/sign-in/open', async () => {
     if (!bridge.state.signIn) return controlError(409, 'conflict', 'No sign-in is waiting for you.');
-    return (await bridge.openSignInPage())
-      ? new Response(null, { status: 204 })
-      : controlError(409, 'conflict', 'This shell cannot open pages: follow the link shown with the code.');
+    // Headless without a browser (BROWSER=none, no desktop) nothing opens: the window shows the link instead.
+    return json({ opened: await bridge.openSignInPage() });
   });
   control.post('/sign-out', async () => {
     try {

@@ -1,4 +1,4 @@
-import type { RequestEventBus, RequestFinishedEvent, RequestProgressEvent, RequestStartedEvent } from '../../core/request-events.ts';
+import { isModelApiRoute, type RequestEventBus, type RequestFinishedEvent, type RequestProgressEvent, type RequestStartedEvent } from '../../core/request-events.ts';
 
 export type LiveFinishedEvent = RequestFinishedEvent & { costUsd: number | null };
 
@@ -25,6 +25,7 @@ export interface RequestBatcherOptions {
  * Turns the request bus into ~10 batches a second for the live log, however many requests run: the
  * bus is subscribed only while somebody watches, a batch is bounded (the oldest entries beyond the bound
  * are counted, not kept), progress is coalesced per request, and costs are worked out only at flush.
+ * Only model API requests (isModelApiRoute) are passed on.
  */
 export class RequestBatcher {
   readonly #bus: RequestEventBus;
@@ -46,10 +47,12 @@ export class RequestBatcher {
   }
 
   readonly #onStarted = (event: RequestStartedEvent): void => {
+    if (!isModelApiRoute(event.route)) return;
     this.#push(this.#started, event);
   };
 
   readonly #onProgress = (event: RequestProgressEvent): void => {
+    if (!isModelApiRoute(event.route)) return;
     if (this.#progress.size >= this.#max && !this.#progress.has(event.id)) {
       this.#dropped += 1;
       return;
@@ -59,6 +62,7 @@ export class RequestBatcher {
   };
 
   readonly #onFinished = (event: RequestFinishedEvent): void => {
+    if (!isModelApiRoute(event.route)) return;
     // Finished requests need no more progress in this batch.
     this.#progress.delete(event.id);
     this.#push(this.#finished, event);
