@@ -86,10 +86,10 @@ claude`,
     title: 'Anthropic SDK (Python)',
     where: 'your code',
     language: 'python',
-    text: ({ origin, apiKey }) => `import anthropic
+    text: ({ origin, apiKey, model }) => `import anthropic
 client = anthropic.Anthropic(base_url="${origin}", api_key="${apiKey}")
 message = client.messages.create(
-    model="claude-sonnet-4-5",
+    model="${model}",
     max_tokens=1024,
     messages=[{"role": "user", "content": "Hi"}],
 )`,
@@ -99,10 +99,10 @@ message = client.messages.create(
     title: 'Anthropic SDK (JavaScript)',
     where: 'your code',
     language: 'js',
-    text: ({ origin, apiKey }) => `import Anthropic from '@anthropic-ai/sdk';
+    text: ({ origin, apiKey, model }) => `import Anthropic from '@anthropic-ai/sdk';
 const client = new Anthropic({ baseURL: '${origin}', apiKey: '${apiKey}' });
 const message = await client.messages.create({
-  model: 'claude-sonnet-4-5',
+  model: '${model}',
   max_tokens: 1024,
   messages: [{ role: 'user', content: 'Hi' }],
 });`,

@@ -63,6 +63,8 @@ test('every snippet carries this machine\'s URL or key where its tool reads them
   assert.match(byId('claude-code'), /ANTHROPIC_AUTH_TOKEN=bb-test-key/);
   assert.match(byId('claude-code-bedrock'), /CLAUDE_CODE_USE_BEDROCK=1\nexport ANTHROPIC_BEDROCK_BASE_URL=http:\/\/127\.0\.0\.1:45678\nexport AWS_BEARER_TOKEN_BEDROCK=bb-test-key\n/);
   assert.match(byId('boto3'), /AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http:\/\/127\.0\.0\.1:45678\n[\s\S]*AWS_BEARER_TOKEN_BEDROCK=bb-test-key/);
+  // The chosen default model, not a hard-coded one, in every client that names a model.
+  for (const id of ['openai-js', 'openai-python', 'anthropic-python', 'anthropic-js', 'boto3', 'aws-sdk-js', 'codex']) assert.match(byId(id), /['"]fast['"]/, `${id} uses the default model`);
   assert.match(byId('codex'), /wire_api = "responses"/);
   assert.match(byId('codex'), /base_url = "http:\/\/127\.0\.0\.1:45678\/v1"/);
   assert.doesNotThrow(() => JSON.parse(byId('zed')));
