@@ -13,13 +13,7 @@ export function formatTokens(value: number): string {
   return `${(value / 1_000_000).toFixed(value < 10_000_000 ? 2 : 1).replace(/\.?0+$/, '')}M`;
 }
 
-/** US dollars; small amounts keep enough digits to be told apart from zero. */
-export function formatUsd(value: number): string {
-  if (value === 0) return '$0';
-  if (value < 0.01) return `$${value.toPrecision(2)}`;
-  if (value < 100) return `$${value.toFixed(value < 1 ? 4 : 2).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
-  return `$${integer.format(Math.round(value))}`;
-}
+export { formatUsd } from '../src/usage/format-usd.ts';
 
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

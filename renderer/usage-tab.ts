@@ -3,8 +3,8 @@ import type { UsageGrouping } from '../src/usage/aggregates.ts';
 import { api, type SyncView, type UsageQueryParams, type UsageView } from './api.ts';
 import { describeError } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
-import { formatAgo, formatCount, formatTokens, formatUsd, shortModel } from './format.ts';
-import { drawUsageChart } from './usage-chart.ts';
+import { formatAgo, formatCount, formatTokens, formatUsd, shortClient, shortModel } from './format.ts';
+import { drawUsageChart, periodLabel } from './usage-chart.ts';
 
 const GROUPS: ReadonlyArray<[UsageGrouping, string]> = [
   ['day', 'Day'],
@@ -65,13 +65,20 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
     h(
       'table',
       { id: 'usage-table' },
-      h('colgroup', null, h('col'), h('col', { attrs: { width: '72px' } }), h('col', { attrs: { width: '64px' } }), h('col', { attrs: { width: '72px' } })),
+      h('colgroup', null, h('col'), h('col', { attrs: { width: '76px' } }), h('col', { attrs: { width: '56px' } }), h('col', { attrs: { width: '84px' } })),
       h('thead', null, h('tr', null, h('th', { attrs: { scope: 'col' } }, 'Group'), h('th', { class: 'num', attrs: { scope: 'col' } }, 'Requests'), h('th', { class: 'num', attrs: { scope: 'col' } }, 'Tokens'), h('th', { class: 'num', attrs: { scope: 'col' } }, 'Cost'))),
       tableBody,
     ),
     h('h2', null, 'Audit sync'),
     syncBox,
   );
+
+  /** A row's name, short (the full key is in its title): a model as people say it, a client's product. */
+  function labelOf(key: string): string {
+    if (group === 'model') return shortModel(key);
+    if (group === 'client') return shortClient(key);
+    return periodLabel(key);
+  }
 
   function params(): UsageQueryParams {
     return rangeDays === null ? { group } : { group, from: Date.now() - rangeDays * DAY_MS };
@@ -107,7 +114,7 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
       tableBody,
       ...(view.rows.length === 0
         ? [h('tr', null, h('td', { class: 'muted', attrs: { colspan: '4' } }, 'No usage recorded in this period.'))]
-        : view.rows.map((row) => h('tr', null, h('td', { title: row.key }, group === 'model' ? shortModel(row.key) : row.key), h('td', { class: 'num' }, formatCount(row.requests)), h('td', { class: 'num', title: formatCount(row.totalTokens) }, formatTokens(row.totalTokens)), h('td', { class: 'num' }, formatUsd(row.costUsd))))),
+        : view.rows.map((row) => h('tr', null, h('td', { title: row.key }, group === 'model' || group === 'client' ? labelOf(row.key) : row.key), h('td', { class: 'num' }, formatCount(row.requests)), h('td', { class: 'num', title: formatCount(row.totalTokens) }, formatTokens(row.totalTokens)), h('td', { class: 'num', title: `$${row.costUsd}` }, formatUsd(row.costUsd))))),
     );
     redraw();
   }
@@ -127,7 +134,7 @@ export function createUsageTab(panel: HTMLElement): { show(): void; hide(): void
       axis: getComputedStyle(legend).color,
       grid: getComputedStyle(chartBox).borderTopColor,
     };
-    chart = drawUsageChart(chartBox, rows, Math.max(200, chartBox.clientWidth), colours);
+    chart = drawUsageChart(chartBox, rows, rows.map((row) => labelOf(row.key)), Math.max(200, chartBox.clientWidth), colours);
   }
 
   function renderSync(sync: SyncView): void {

@@ -12,6 +12,11 @@ test('figures read as people expect', () => {
   assert.equal(formatUsd(0), '$0');
   assert.equal(formatUsd(0.00184), '$0.0018');
   assert.equal(formatUsd(0.5), '$0.50');
+  // A tiny non-zero cost (an axis tick, one short request) is never shown as zero.
+  assert.equal(formatUsd(0.0000184), '$0.000018');
+  assert.equal(formatUsd(0.00002), '$0.00002');
+  assert.equal(formatUsd(0.000015000000000000002), '$0.000015');
+  assert.equal(formatUsd(3e-8), '<$0.000001');
   assert.equal(formatUsd(12.5), '$12.50');
   assert.equal(formatMs(412), '412 ms');
   assert.equal(formatMs(1500), '1.50 s');

@@ -291,6 +291,7 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
           await screenshot(themed.page, `window-${tab}-${scheme}`);
           const overflow = await themed.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           assert.equal(overflow, 0, `${tab} (${scheme}) fits the window's width`);
+          if (tab === 'usage') await showUsageByClient(themed.page, scheme);
         }
         assert.deepEqual(themed.problems, []);
       } finally {
@@ -381,6 +382,20 @@ async function showSomeTraffic(page: Page, { baseURL, apiKey }: Started): Promis
   const streaming = postChat(baseURL, apiKey, { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'slow [[chunks:20]] [[slow:300ms]]' }] }).then((response) => response.text());
   await page.waitForFunction(() => document.querySelectorAll('.log-row[data-status="ok"]').length >= 2 && /tokens so far/.test(document.querySelector('.log-row[data-status="running"]')?.textContent ?? ''));
   return { streaming };
+}
+
+/** The Usage tab grouped by client: every cost in the table reads whole (none cut by an ellipsis). */
+async function showUsageByClient(page: Page, scheme: string): Promise<void> {
+  await page.click('#panel-usage button[data-group="client"]');
+  // Grouped by day, the first cells are dates; by client, user agents.
+  await page.waitForFunction(() => {
+    const groups = [...document.querySelectorAll('#usage-rows td:first-child')].map((cell) => cell.textContent ?? '');
+    return groups.length > 0 && groups.every((group) => !/^\d{4}-\d{2}/.test(group)) && document.querySelector('#usage-chart canvas') !== null;
+  });
+  await screenshot(page, `window-usage-client-${scheme}`);
+  const cut = await page.$$eval('#usage-rows td', (cells) => cells.filter((cell) => cell.classList.contains('num') && cell.scrollWidth > cell.clientWidth).map((cell) => cell.textContent));
+  assert.deepEqual(cut, [], 'no figure in the table is cut');
+  await page.click('#panel-usage button[data-group="day"]');
 }
 
 /** The UI cookie the browser holds (HttpOnly: only the browser context can read it, not the page). */
