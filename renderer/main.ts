@@ -31,8 +31,12 @@ const settings = createSettingsTab(byId('panel-settings'), context);
 const header = byId('state');
 context.onState((state) => {
   header.dataset.level = LEVEL[state.status];
-  header.textContent = state.emulator ? `${state.message} (emulator)` : state.message;
-  header.title = header.textContent;
+  // The full URL would push the port out of the header at the window's width: host and port here, the
+  // whole sentence in the title, the base URL in the Setup tab.
+  const emulator = state.emulator ? ' (emulator)' : '';
+  const address = state.status === 'serving' && state.baseUrl ? new URL(state.baseUrl).host : null;
+  header.textContent = address ? `${state.emulator ? 'Emulator' : 'Serving'} · ${address}` : state.message + emulator;
+  header.title = state.message + emulator;
 });
 
 connectEvents({

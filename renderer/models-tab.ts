@@ -1,8 +1,19 @@
 import { api, ControlApiError, type ModelsView } from './api.ts';
 import { describeError, type UiContext } from './context.ts';
 import { h, replaceChildren } from './dom.ts';
-import { formatMs } from './format.ts';
+import { formatMs, shortModel } from './format.ts';
 import { aliasProblems, type AliasRow } from './model-validation.ts';
+
+/**
+ * A Bedrock id as people say it, with its inference-profile scope: "claude-sonnet-4-5 (global)" for
+ * "global.anthropic.claude-sonnet-4-5-20250929-v1:0". Names that are not Bedrock ids stay whole.
+ */
+function modelLabel(name: string): string {
+  const short = shortModel(name);
+  if (short === name) return name;
+  const scope = /^(global|us|us-gov|eu|apac|jp|au|ca)\./.exec(name)?.[1];
+  return scope ? `${short} (${scope})` : short;
+}
 
 /**
  * Models: the default model (applies to the next request), "try it", and the user's aliases
@@ -72,10 +83,13 @@ export function createModelsTab(panel: HTMLElement, context: UiContext): { show(
     view = next;
     const names = [...new Set([...Object.keys(next.aliases), ...next.catalogue.map((entry) => entry.id)])];
     replaceChildren(catalogueList, ...next.catalogue.map((entry) => h('option', { attrs: { value: entry.id } }, entry.bedrock_model_id ? `→ ${entry.bedrock_model_id}` : entry.owned_by)));
-    replaceChildren(defaultPicker, ...names.map((name) => h('option', { attrs: { value: name } }, name)));
-    if (next.defaultModel && !names.includes(next.defaultModel)) defaultPicker.prepend(h('option', { attrs: { value: next.defaultModel } }, next.defaultModel));
+    const option = (name: string) => h('option', { attrs: { value: name, title: name } }, modelLabel(name));
+    replaceChildren(defaultPicker, ...names.map(option));
+    if (next.defaultModel && !names.includes(next.defaultModel)) defaultPicker.prepend(option(next.defaultModel));
     defaultPicker.value = next.defaultModel ?? '';
+    defaultPicker.title = next.defaultModel ?? '';
     defaultResolved.textContent = next.defaultModelId ? `→ ${next.defaultModelId}` : 'No default: requests must name a model.';
+    defaultResolved.title = defaultResolved.textContent;
     aliasBody.replaceChildren();
     noAliases.hidden = false;
     for (const [alias, target] of Object.entries(next.userAliases)) addRow({ alias, target });
@@ -83,7 +97,7 @@ export function createModelsTab(panel: HTMLElement, context: UiContext): { show(
     degradedNote.textContent = next.degraded ? `Bedrock's model list is unavailable (${next.degraded}); aliases still work.` : '';
     const others = Object.entries(next.aliases).filter(([alias]) => !(alias in next.userAliases));
     builtInSummary.textContent = `Built-in and organisation aliases (${others.length})`;
-    replaceChildren(builtInBody, ...others.map(([alias, target]) => h('tr', null, h('td', { title: alias }, alias), h('td', { class: 'mono', title: target }, target))));
+    replaceChildren(builtInBody, ...others.map(([alias, target]) => h('tr', null, h('td', { title: alias }, alias), h('td', { class: 'mono', title: target }, modelLabel(target)))));
   }
 
   async function load(): Promise<void> {

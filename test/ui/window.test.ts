@@ -286,7 +286,10 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
           await showTab(themed.page, tab);
           if (tab === 'usage') await themed.page.waitForSelector('#usage-totals .total');
           if (tab === 'log') streams.push((await showSomeTraffic(themed.page, bridge.serve)).streaming);
-          if (tab === 'models') await themed.page.waitForSelector('#default-model option', { state: 'attached' });
+          if (tab === 'models') {
+            await themed.page.waitForSelector('#default-model option', { state: 'attached' });
+            await themed.page.click('#panel-models details summary');
+          }
           if (tab === 'settings') await themed.page.waitForFunction(() => (document.querySelector<HTMLInputElement>('#setting-port')?.value ?? '') !== '');
           await screenshot(themed.page, `window-${tab}-${scheme}`);
           const overflow = await themed.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -343,7 +346,8 @@ describe('the window in a browser', { skip: chromiumSkip(), timeout: 180_000 }, 
       assert.match((await page.textContent('#restart-box')) ?? '', /port/);
       await Promise.all([page.waitForURL(`http://127.0.0.1:${port}/ui/**`, { timeout: 30_000 }), page.click('#restart')]);
       await page.waitForSelector('#state[data-level="ok"]', { timeout: 30_000 });
-      assert.match((await page.textContent('#state')) ?? '', new RegExp(`:${port}/v1`));
+      assert.match((await page.textContent('#state')) ?? '', new RegExp(`^Emulator · 127\\.0\\.0\\.1:${port}\\b`));
+      assert.match((await page.getAttribute('#state', 'title')) ?? '', new RegExp(`:${port}/v1`));
       // The key as the window shows it now: the one serve printed (a generated key lasts as long as the process).
       const connection = await page.evaluate(async () => (await fetch('/control/v1/connection')).json() as Promise<{ baseUrl: string; apiKey: string }>);
       assert.equal(connection.baseUrl, `http://127.0.0.1:${port}/v1`);
