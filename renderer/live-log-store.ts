@@ -31,7 +31,7 @@ export interface LogEntry {
 export type StatusFilter = 'all' | 'running' | 'ok' | 'error';
 
 export interface LogFilter {
-  /** Matches the requested model or the resolved one; '' for all. */
+  /** A model name as clients asked for it (see modelKey); '' for all. */
   model: string;
   status: StatusFilter;
 }
@@ -42,8 +42,16 @@ export const DEFAULT_CAPACITY = 1000;
 /** A client sending a new model name on every request must not grow the filter's list without end. */
 const MAX_MODEL_NAMES = 200;
 
+/**
+ * The name a request is filed under in the model filter: what the client asked for (an alias and the
+ * id it resolves to are one choice, not two), else the resolved id when it named none.
+ */
+export function modelKey(entry: LogEntry): string | null {
+  return entry.requestedModel ?? entry.modelId;
+}
+
 export function matches(entry: LogEntry, filter: LogFilter): boolean {
-  if (filter.model && entry.modelId !== filter.model && entry.requestedModel !== filter.model) return false;
+  if (filter.model && modelKey(entry) !== filter.model) return false;
   switch (filter.status) {
     case 'all':
       return true;
@@ -60,7 +68,7 @@ export class LiveLogStore {
   readonly capacity: number;
   /** Insertion order = arrival order; a Map keeps it and finds an id in O(1). */
   readonly #entries = new Map<string, LogEntry>();
-  /** Every model name seen (requested or resolved), for the filter's choices. */
+  /** Every model name seen (modelKey), for the filter's choices. */
   readonly models = new Set<string>();
   /** Requests seen since the window opened, evicted ones included. */
   seen = 0;
@@ -165,8 +173,7 @@ export class LiveLogStore {
   }
 
   #noteModels(entry: LogEntry): void {
-    for (const name of [entry.requestedModel, entry.modelId]) {
-      if (name && this.models.size < MAX_MODEL_NAMES) this.models.add(name);
-    }
+    const name = modelKey(entry);
+    if (name && this.models.size < MAX_MODEL_NAMES) this.models.add(name);
   }
 }

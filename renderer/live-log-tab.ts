@@ -177,7 +177,8 @@ export function createLiveLogTab(panel: HTMLElement): { show(): void; hide(): vo
     setText(
       summary,
       [
-        store.size === 0 ? 'No requests yet: they appear here as they start.' : `${matching} of ${store.size} recent requests${matching > shown ? `, newest ${shown} shown` : ''}`,
+        // The log holds what this window saw; earlier requests are in the Usage tab.
+        store.size === 0 ? 'No requests since this window opened: they appear here as they start.' : `${matching} of ${store.size} requests since this window opened${matching > shown ? `, newest ${shown} shown` : ''}`,
         droppedEvents > 0 ? ` · ${droppedEvents} events skipped under load` : '',
       ].join(''),
     );

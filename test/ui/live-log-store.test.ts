@@ -62,15 +62,18 @@ test('the buffer keeps the newest requests only', () => {
   );
 });
 
-test('filters by model (requested or resolved) and by failure', () => {
+test('filters by the model asked for and by failure', () => {
   const store = new LiveLogStore();
   store.finished(finished('a', { requestedModel: 'fast', modelId: 'amazon.nova-micro-v1:0' }));
   store.finished(finished('b', { status: 429, errorType: 'rate_limit_error' }));
   store.finished(finished('c', { status: 200, errorType: 'ThrottlingException' }));
+  store.finished(finished('d', { requestedModel: 'amazon.nova-micro-v1:0', modelId: 'amazon.nova-micro-v1:0' }));
   assert.deepEqual(store.view({ model: 'fast', status: 'all' }, 10).map((entry) => entry.id), ['a']);
-  assert.deepEqual(store.view({ model: 'amazon.nova-micro-v1:0', status: 'all' }, 10).map((entry) => entry.id), ['a']);
+  // Grouped by the requested name: the alias and the id asked for directly are separate choices.
+  assert.deepEqual(store.view({ model: 'amazon.nova-micro-v1:0', status: 'all' }, 10).map((entry) => entry.id), ['d']);
+  assert.ok(store.models.has('fast') && store.models.has('amazon.nova-micro-v1:0'));
   assert.deepEqual(store.view({ model: '', status: 'error' }, 10).map((entry) => entry.id), ['c', 'b']);
-  assert.equal(store.count({ model: '', status: 'ok' }), 1);
+  assert.equal(store.count({ model: '', status: 'ok' }), 2);
 });
 
 test('the list of model names stays bounded when every request names a new one', () => {
