@@ -34,16 +34,17 @@ const LOGIN_HELP = `Usage: bedrock-bridge login [options]
 Signs in and remembers the (non-secret) sign-in settings in the data directory.
 Tokens go to the OS keychain; without one they stay in memory (use \`serve\`, which signs in itself).
 
-  --auth SOURCE        identity-center | org-gateway | aws-profile | env (default: the saved one)
-  --start-url URL      Identity Center start URL (https://<org>.awsapps.com/start)
-  --sso-region REGION  Identity Center region
-  --account ID         AWS account to use (Identity Center)
-  --role NAME          Permission set / role to use (Identity Center)
-  --gateway URL        Org gateway URL (org-gateway)
-  --profile NAME       AWS CLI profile (aws-profile)
+  --auth SOURCE            identity-center, org-gateway, aws-profile or env (default: the saved one)
+  --start-url URL          Identity Center start URL (https://<org>.awsapps.com/start)
+  --sso-region REGION      Identity Center region
+  --account ID             AWS account to use (Identity Center)
+  --role NAME              Permission set / role to use (Identity Center)
+  --gateway URL            Org gateway URL (org-gateway)
+  --profile NAME           AWS CLI profile (aws-profile)
   --allow-long-lived-keys  Accept IAM user access keys (not recommended)
-  --memory-only        Never store tokens, even in the keychain
-  --no-browser         Only print the sign-in URL and code (also: BROWSER=none)
+  --memory-only            Never store tokens, even in the keychain
+  --no-browser             Only print the sign-in URL and code (also: BROWSER=none)
+  -h, --help               Show this help
 `;
 
 async function vaultFor(io: AuthCommandIo, settings: CredentialSettings, dataDir: string): Promise<TokenVault> {

@@ -5,6 +5,7 @@ import { readOrgConfig } from '../org/config.ts';
 import { openDatabase } from '../org/database.ts';
 import { jsonLogger } from '../org/log.ts';
 import { formatReport, type ReportFormat } from '../org/report-format.ts';
+import { helpHint, isArgsError } from './help-hint.ts';
 
 /** `bedrock-bridge org serve|report`: the org side an admin runs (docs/org-gateway.md). */
 const HELP = `Usage: bedrock-bridge org <serve|report> [options]
@@ -20,6 +21,7 @@ const SERVE_HELP = `Usage: bedrock-bridge org serve --config FILE [--host HOST] 
   --config FILE   the gateway's JSON configuration (default: BEDROCK_BRIDGE_ORG_CONFIG)
   --host HOST     listen address (overrides listen.host)
   --port PORT     listen port (overrides listen.port; 0 = a free port)
+  -h, --help      show this help
 
 The database is DATABASE_URL (PostgreSQL) when set, else embedded PGlite in the config's dataDir.
 AWS credentials come from the environment's default chain; long-lived keys are refused unless
@@ -37,6 +39,7 @@ const REPORT_HELP = `Usage: bedrock-bridge org report [options]
   --config FILE      read the database from the gateway's configuration (DATABASE_URL wins)
   --database-url URL a PostgreSQL server (default: DATABASE_URL)
   --data-dir DIR     an embedded (PGlite) data directory, while no gateway is running on it
+  -h, --help         show this help
 `;
 
 export interface OrgCommandIo {
@@ -153,7 +156,7 @@ export async function run(command: string, argv: string[], io: OrgCommandIo = de
     io.stderr(`bedrock-bridge ${command}: unknown subcommand "${sub}".\n\n${HELP}`);
     return 2;
   } catch (error) {
-    io.stderr(`bedrock-bridge ${command} ${sub}: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`bedrock-bridge ${command} ${sub}: ${error instanceof Error ? error.message : String(error)}\n${isArgsError(error) ? `${helpHint(`${command} ${sub}`)}\n` : ''}`);
     return error instanceof UsageError || (error instanceof TypeError && 'code' in error) ? 2 : 1;
   }
 }

@@ -9,9 +9,33 @@ import type { RequestFinishedEvent } from '../core/request-events.ts';
 import { defaultModelId, type ModelMapping } from '../core/model-catalog.ts';
 import type { RunningGateway } from '../server/gateway.ts';
 import type { UsagePipeline } from '../usage/index.ts';
+import { helpHint, isArgsError } from './help-hint.ts';
 import { openInBrowser } from './open-browser.ts';
 import { messageOf } from '../core/error-message.ts';
 import { printable } from '../core/client-text.ts';
+
+/** Help lines stay within this many columns (a terminal's 100, with room to spare on 80 for most). */
+const HELP_WIDTH = 100;
+/** Where an --auth source's description starts: "      <name padded to 16> ". */
+const AUTH_SOURCE_INDENT = 23;
+
+/** Each line of `text` broken at spaces to fit HELP_WIDTH, continued under column `indent`. */
+function wrapHelp(text: string, indent: number): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const out: string[] = [];
+      let current = '';
+      for (const word of line.split(/(?<=\S) (?=\S)/)) {
+        if (current && current.length + 1 + word.length > HELP_WIDTH) {
+          out.push(current);
+          current = `${' '.repeat(indent)}${word}`;
+        } else current = current ? `${current} ${word}` : word;
+      }
+      return [...out, current].join('\n');
+    })
+    .join('\n');
+}
 
 export function serveHelp(): string {
   return `Usage: bedrock-bridge serve [options]
@@ -26,14 +50,15 @@ Options:
   --api-key KEY          The local API key clients must send (default: BEDROCK_BRIDGE_API_KEY,
                          then settings "apiKey", else a new random key printed at start)
   --region REGION        AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, settings, us-east-1)
-  --config FILE          JSON settings file (default: ${settingsFileIn(defaultDataDirectory())} if it exists)
-  --model ALIAS=ID       Map a model name to a Bedrock model id, inference profile or ARN (repeatable)
+  --config FILE          JSON settings file (default, if it exists:
+                         ${settingsFileIn(defaultDataDirectory())})
+  --model ALIAS=ID       Map a name to a Bedrock model id, inference profile or ARN (repeatable)
   --default-model NAME   Model used when a request names none (or names "default"): an alias or a
                          Bedrock id (default: Claude Sonnet 4.5, as gpt-4o)
-  --allow-origin ORIGIN  Let a web page on ORIGIN call the API (exact match, repeatable; no wildcards)
+  --allow-origin ORIGIN  Let a web page on ORIGIN call the API (exact, repeatable; no wildcards)
   --auth SOURCE          Where AWS credentials come from (default: settings auth.source, else the
                          source "bedrock-bridge login" saved, else default):
-${credentialSourceHelp()}
+${wrapHelp(credentialSourceHelp(), AUTH_SOURCE_INDENT)}
   --emulator             Start the built-in Bedrock emulator and use it (no AWS account needed)
   --log-requests         Print one line per request to stderr (model, status, tokens, latency; never
                          prompt or completion text)
@@ -321,7 +346,11 @@ export async function runServe(argv: string[], io: ServeIo = defaultIo): Promise
       io.stderr(`bedrock-bridge serve: ${error.message}`);
       return error.exitCode;
     }
-    if (error instanceof SettingsError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (isArgsError(error)) {
+      io.stderr(`bedrock-bridge serve: ${error.message}\n${helpHint('serve')}`);
+      return 2;
+    }
+    if (error instanceof SettingsError) {
       io.stderr(`bedrock-bridge serve: ${error.message}`);
       return 2;
     }

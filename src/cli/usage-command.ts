@@ -2,9 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
+import { helpHint } from './help-hint.ts';
+import { credentialSourceName, savedSignInSource } from '../app/credential-options.ts';
+import { openSettingsStore, readSettings } from '../app/settings-store.ts';
 import { printable } from '../core/client-text.ts';
 import { defaultDataDirectory } from '../core/paths.ts';
 import { UsageAggregates, usageCsv, type UsageGrouping, type UsageRow } from '../usage/aggregates.ts';
+import { formatUsd } from '../usage/format-usd.ts';
 import { EMULATOR_LEDGER_DIRECTORY, LEDGER_FILE_NAME, readRejected, type RejectedRecord } from '../usage/ledger.ts';
 
 export interface UsageCommandIo {
@@ -19,14 +23,14 @@ const HELP = `Usage: bedrock-bridge usage [options]
 Shows your own usage from the local ledger: requests, tokens, estimated cost and errors.
 
   --by GROUPING     day, week, month, model or client (repeatable; default: day, model, client)
-  --days N          how far back to look (default: 14 for day, 84 for week, 365 for month, 30 otherwise)
+  --days N          how far back to look (default: 14 by day, 84 by week, 365 by month, else 30)
   --since DATE      start date (YYYY-MM-DD, local time); overrides --days
   --utc             cut days/weeks/months in UTC instead of local time
   --json            machine-readable output
-  --csv             one CSV table (a "grouping" column, then the key and the figures), for spreadsheets
-  --data-dir DIR    where the ledger lives (default: BEDROCK_BRIDGE_HOME or the app's data directory)
-  --emulator        the ledger of \`serve --emulator\` (kept apart from real spend, in <data dir>/emulator)
-  -h, --help        this text
+  --csv             one CSV table for spreadsheets (a "grouping" column, then the key and figures)
+  --data-dir DIR    where the ledger lives (default: BEDROCK_BRIDGE_HOME, else the app's data dir)
+  --emulator        what \`serve --emulator\` served (its own ledger: <data dir>/emulator)
+  -h, --help        show this help
 
 Costs are estimates from the bundled AWS price table (see docs/usage.md); requests to models with no
 known price are counted as "unpriced", never as $0.
@@ -48,8 +52,7 @@ function formatTokens(value: number): string {
 
 function formatCost(row: Pick<UsageRow, 'costUsd' | 'unpricedRequests' | 'requests'>): string {
   if (row.unpricedRequests === row.requests && row.requests > 0) return 'unknown';
-  const digits = row.costUsd > 0 && row.costUsd < 0.01 ? 4 : 2;
-  const cost = `$${row.costUsd.toFixed(digits)}`;
+  const cost = formatUsd(row.costUsd);
   return row.unpricedRequests > 0 ? `${cost} +${row.unpricedRequests} unpriced` : cost;
 }
 
@@ -94,6 +97,21 @@ function startOfLocalDay(now: number, daysBack: number): number {
   return d.getTime();
 }
 
+/**
+ * Whether `serve` syncs the ledger anywhere: settings name an audit endpoint (usage.endpoint), or it
+ * signs in through an org gateway, whose discovery names one. A settings file that cannot be read
+ * counts as configured: the pending count is then shown, as it may matter.
+ */
+async function auditEndpointConfigured(dataDirectory: string): Promise<boolean> {
+  try {
+    const { settings } = readSettings(await openSettingsStore(dataDirectory));
+    if (typeof (settings.usage as { endpoint?: unknown }).endpoint === 'string') return true;
+    return credentialSourceName(undefined, settings, await savedSignInSource(dataDirectory)) === 'org-gateway';
+  } catch {
+    return true;
+  }
+}
+
 /** `bedrock-bridge usage`: returns the exit code. */
 export async function runUsageCommand(argv: string[], io: UsageCommandIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env }): Promise<number> {
   let values: { by?: string[]; days?: string; since?: string; utc?: boolean; json?: boolean; csv?: boolean; 'data-dir'?: string; emulator?: boolean; help?: boolean };
@@ -114,7 +132,7 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
       strict: true,
     }));
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${HELP}`);
+    io.stderr(`bedrock-bridge usage: ${(error as Error).message}\n${helpHint('usage')}\n`);
     return 2;
   }
   if (values.help) {
@@ -124,14 +142,14 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
   const groupings = (values.by ?? ['day', 'model', 'client']).flatMap((value) => value.split(',')).map((value) => value.trim()) as UsageGrouping[];
   const unknown = groupings.find((g) => !GROUPINGS.includes(g));
   if (unknown) {
-    io.stderr(`Unknown --by "${unknown}": use day, week, month, model or client.\n`);
+    io.stderr(`bedrock-bridge usage: unknown --by "${unknown}": use day, week, month, model or client.\n`);
     return 2;
   }
   let days: number | null = null;
   if (values.days !== undefined) {
     days = Number(values.days);
     if (!Number.isInteger(days) || days < 1) {
-      io.stderr('--days takes a positive whole number.\n');
+      io.stderr('bedrock-bridge usage: --days takes a positive whole number.\n');
       return 2;
     }
   }
@@ -139,7 +157,7 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
   if (values.since !== undefined) {
     const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(values.since);
     if (!match) {
-      io.stderr('--since takes a date as YYYY-MM-DD.\n');
+      io.stderr('bedrock-bridge usage: --since takes a date as YYYY-MM-DD.\n');
       return 2;
     }
     since = values.utc ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3])).getTime();
@@ -149,7 +167,7 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
   const dataDir = values.emulator ? join(baseDir, EMULATOR_LEDGER_DIRECTORY) : baseDir;
   const path = join(dataDir, LEDGER_FILE_NAME);
   if (values.json && values.csv) {
-    io.stderr('Choose one of --json and --csv.\n');
+    io.stderr('bedrock-bridge usage: choose one of --json and --csv.\n');
     return 2;
   }
   if (!existsSync(path)) {
@@ -186,7 +204,8 @@ export async function runUsageCommand(argv: string[], io: UsageCommandIo = { std
       io.stdout(`${JSON.stringify({ ledger: path, groups: result, sync: { pending: queue.pending ?? 0, rejected: rejectedTotal, rejectedRecords: rejected } })}\n`);
     } else {
       const rejectedSection = rejectedTotal > 0 ? `\n${formatRejected(rejected, rejectedTotal, values.utc === true)}\n` : '';
-      io.stdout(`${sections.join('\n\n')}\n\nNot yet sent to the audit endpoint: ${queue.pending ?? 0}\n${rejectedSection}`);
+      const sync = (await auditEndpointConfigured(baseDir)) ? `Not yet sent to the audit endpoint: ${queue.pending ?? 0}` : 'Not synced: no audit endpoint configured.';
+      io.stdout(`${sections.join('\n\n')}\n\n${sync}\n${rejectedSection}`);
     }
     return 0;
   } finally {

@@ -207,7 +207,7 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
         ? sync.status()
         : {
             enabled: false,
-            reason: !options.usageEndpoint ? 'No audit endpoint is configured' : 'Not signed in',
+            reason: !options.usageEndpoint ? 'no audit endpoint is configured' : 'not signed in',
             pending: ledger.closed ? 0 : ledger.pendingCount() + ledger.buffered,
             rejected: ledger.closed ? 0 : ledger.rejectedCount(),
             rejectedRecords: ledger.closed ? [] : ledger.rejected(STATUS_REJECTED_LIMIT),

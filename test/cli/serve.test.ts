@@ -38,6 +38,7 @@ describe('bedrock-bridge serve', () => {
     }
     assert.match(started.output(), /200 \/v1\/chat\/completions gpt-4o-mini -> \S+ \d+ in \/ \d+ out \d+ ms/);
     assert.ok(!started.output().includes('hello'), 'no prompt text in the log');
+    assert.match(started.output(), /not synced \(no audit endpoint is configured\)/, 'the banner says why, in lower case inside the brackets');
 
     started.child.kill('SIGTERM');
     assert.equal(await started.exit, 0);
@@ -144,5 +145,19 @@ describe('bedrock-bridge serve', () => {
     }
     const bad = await runCli(['serve', '--no-such-flag'], cleanEnv(home));
     assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^bedrock-bridge serve: .*'--no-such-flag'.*\nRun "bedrock-bridge serve --help" for its options\./s);
+  });
+
+  it('every command\'s help fits 100 columns, lists -h, --help, and lines its descriptions up', async () => {
+    for (const command of [['serve'], ['login'], ['usage'], ['org', 'serve'], ['org', 'report']]) {
+      const help = await runCli([...command, '--help'], cleanEnv(home));
+      assert.equal(help.code, 0, command.join(' '));
+      const lines = help.stdout.split('\n');
+      assert.deepEqual(lines.filter((line) => line.length > 100), [], `${command.join(' ')}: lines past 100 columns`);
+      assert.ok(lines.some((line) => /^ {2}-h, --help +\S/.test(line)), `${command.join(' ')} lists -h, --help`);
+      // Descriptions of the options start in one column.
+      const starts = new Set(lines.filter((line) => /^ {2}-/.test(line)).map((line) => /^ {2}(?:-h, --help|\S+(?: [A-Z=_]+)?) +/.exec(line)![0].length));
+      assert.equal(starts.size, 1, `${command.join(' ')}: descriptions start at columns ${[...starts].join(', ')}`);
+    }
   });
 });

@@ -71,7 +71,7 @@ test('pipeline without an endpoint: records with identity and cost, status says 
     assert.equal(totals.unpricedRequests, 1);
     const status = pipeline.status();
     assert.equal(pipeline.sync, null);
-    assert.deepEqual(status.sync, { enabled: false, reason: 'No audit endpoint is configured', pending: 3, rejected: 0, rejectedRecords: [] });
+    assert.deepEqual(status.sync, { enabled: false, reason: 'no audit endpoint is configured', pending: 3, rejected: 0, rejectedRecords: [] });
     assert.equal(status.identity.user, 'alice');
     events.emit('request-finished', event(4));
   } finally {

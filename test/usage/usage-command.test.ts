@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { settingsFileIn } from '../../src/app/settings-store.ts';
 import { runUsageCommand } from '../../src/cli/usage-command.ts';
 import { UsageLedger } from '../../src/usage/ledger.ts';
 import { makeRecord } from './fixtures/records.ts';
@@ -35,7 +36,9 @@ test('bedrock-bridge usage prints compact tables by day, model and client, and J
     assert.match(output, /unknown\.model-v1:0 .* unknown/, 'an unpriced model shows unknown cost, not $0');
     assert.match(output, /By client/);
     assert.match(output, /OpenAI\/JS 5\.0\.0/);
-    assert.match(output, /Not yet sent to the audit endpoint: 60/);
+    // No audit endpoint in the settings: nothing is waiting to go anywhere.
+    assert.match(output, /\n\nNot synced: no audit endpoint configured\.\n/);
+    assert.doesNotMatch(output, /Not yet sent/);
 
     const json = io({}, now);
     assert.equal(await runUsageCommand(['--data-dir', dir, '--by', 'week,month', '--json', '--utc'], json.io), 0);
@@ -45,7 +48,10 @@ test('bedrock-bridge usage prints compact tables by day, model and client, and J
 
     const bad = io({}, now);
     assert.equal(await runUsageCommand(['--by', 'year'], bad.io), 2);
-    assert.match(bad.err.join(''), /Unknown --by/);
+    assert.match(bad.err.join(''), /^bedrock-bridge usage: unknown --by "year"/);
+    const unknownOption = io({}, now);
+    assert.equal(await runUsageCommand(['--nonsense'], unknownOption.io), 2);
+    assert.match(unknownOption.err.join(''), /^bedrock-bridge usage: .*'--nonsense'.*\nRun "bedrock-bridge usage --help" for its options\./s);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -63,6 +69,8 @@ test('bedrock-bridge usage lists the records the audit endpoint rejected: time, 
     ledger.markRejected(rejected.map((r, i) => ({ id: r.id, reason: `policy ${i}: model not allowed` })));
     ledger.markSynced(records.slice(13, 18).map((r) => r.id));
     ledger.close();
+    // An audit endpoint in the settings (never called here): what is waiting for it is counted.
+    writeFileSync(settingsFileIn(dir), JSON.stringify({ usage: { endpoint: 'http://127.0.0.1:9/usage' } }));
 
     const text = io({ BEDROCK_BRIDGE_HOME: dir }, now);
     assert.equal(await runUsageCommand(['--utc'], text.io), 0);
