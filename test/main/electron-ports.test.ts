@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SafeStorage } from 'electron';
 import { openVault } from '../../src/credentials/vault.ts';
 import { applicationMenuTemplate, electronMenuTemplate, vaultSafeStorage } from '../../src/main/electron-ports.ts';
 import type { TrayAction } from '../../src/main/tray-menu.ts';
@@ -8,6 +7,9 @@ import { fakeSafeStorage } from '../credentials/fake-safe-storage.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+/** Electron's safeStorage, as the adapter takes it (its type, without importing `electron` here). */
+type SafeStorage = Parameters<typeof vaultSafeStorage>[0];
 
 /** Electron 45's safeStorage: decryptStringAsync answers `{ result, shouldReEncrypt }`, not the text. */
 function electronShapedSafeStorage(backend = 'gnome_libsecret'): SafeStorage {
