@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './support/args.ts';
 import { directTarget, openAiTarget, type Scenario, type Target } from './support/clients.ts';
 import { runLoad, type LoadResult } from './support/load.ts';
 import { cpuTimeOf, freePort, machineBusyMs, memoryOf, startIpcChild, startPolledChild, type BenchChild, type BridgeReady, type EmulatorReady } from './support/process.ts';
@@ -33,12 +34,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const outDir = path.join(root, '.bench');
 
 // ---- settings ------------------------------------------------------------------------------
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, '').split('=', 2);
-    return [key!, value ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const quick = args.has('quick');
 const profile = args.has('profile');
 const scale = quick ? 0.2 : Number(args.get('scale') ?? 1);

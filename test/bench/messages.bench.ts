@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { InvokeModelCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { toBedrockNativeBody } from '../../src/core/anthropic-sanitiser.ts';
 import { createBedrockClients } from '../../src/server/bedrock-clients.ts';
+import { benchArgs } from './support/args.ts';
 import type { Call } from './support/clients.ts';
 import { runLoad } from './support/load.ts';
 import type { BenchChild } from './support/process.ts';
@@ -21,12 +22,7 @@ import { summarize } from './support/stats.ts';
 import { startBridgePair } from './support/bridge-pair.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, '').split('=', 2);
-    return [key!, value ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const quick = args.has('quick');
 const rounds = Number(args.get('rounds') ?? (quick ? 2 : 6));
 const count = Number(args.get('count') ?? (quick ? 60 : 300));

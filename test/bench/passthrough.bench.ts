@@ -13,17 +13,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BedrockRuntimeClient, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { createBedrockClients } from '../../src/server/bedrock-clients.ts';
+import { benchArgs } from './support/args.ts';
 import { directTarget, type Call, type Scenario } from './support/clients.ts';
 import { runLoad, type LoadResult } from './support/load.ts';
 import { startIpcChild, type BenchChild, type BridgeReady, type EmulatorReady } from './support/process.ts';
 import { summarize } from './support/stats.ts';
 
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, '').split('=', 2);
-    return [key!, value ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const scale = args.has('quick') ? 0.2 : 1;
 const settings = {
   rounds: Number(args.get('rounds') ?? 4),

@@ -13,6 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBedrockClients } from '../../src/server/bedrock-clients.ts';
+import { benchArgs } from './support/args.ts';
 import { directTarget, openAiTarget, type Call, type Scenario, type Target } from './support/clients.ts';
 import { runLoad } from './support/load.ts';
 import type { BenchChild } from './support/process.ts';
@@ -20,12 +21,7 @@ import { summarize } from './support/stats.ts';
 import { startBridgePair } from './support/bridge-pair.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, '').split('=', 2);
-    return [key!, value ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const quick = args.has('quick');
 const count = Number(args.get('count') ?? (quick ? 100 : 400));
 const rounds = Number(args.get('rounds') ?? 4);

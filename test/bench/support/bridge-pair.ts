@@ -1,19 +1,5 @@
 import path from 'node:path';
-import type { AwsCredentials } from './clients.ts';
-import { startIpcChild, type BenchChild } from './process.ts';
-
-export interface EmulatorReady {
-  type: 'ready';
-  url: string;
-  region: string;
-  credentials: AwsCredentials;
-}
-
-export interface BridgeReady {
-  type: 'ready';
-  url: string;
-  apiKey: string;
-}
+import { startIpcChild, type BenchChild, type BridgeReady, type EmulatorReady } from './process.ts';
 
 /**
  * The emulator and a bridge in front of it, each in a process of its own (support/emulator-child.ts,
