@@ -20,8 +20,9 @@ test('STS GetCallerIdentity through the real client', async () => {
     assert.equal(out.Account, '111122223333');
     assert.match(out.UserId ?? '', /^AROA[A-Z0-9]+:alice@example\.com$/);
 
-    // Wrong secret -> SignatureDoesNotMatch
-    const bad = new STSClient({ region: 'us-east-1', endpoint: server.url, credentials: { ...creds, secretAccessKey: 'x' + creds.secretAccessKey.slice(1) }, maxAttempts: 1 });
+    // Wrong secret -> SignatureDoesNotMatch (its first character changed: a random secret may start with 'x')
+    const wrongSecret = (creds.secretAccessKey.startsWith('x') ? 'y' : 'x') + creds.secretAccessKey.slice(1);
+    const bad = new STSClient({ region: 'us-east-1', endpoint: server.url, credentials: { ...creds, secretAccessKey: wrongSecret }, maxAttempts: 1 });
     await assert.rejects(bad.send(new GetCallerIdentityCommand({})), (e: Error & { $metadata?: { httpStatusCode?: number } }) => {
       assert.equal(e.name, 'SignatureDoesNotMatch');
       assert.equal(e.$metadata?.httpStatusCode, 403);
